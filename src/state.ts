@@ -1,0 +1,90 @@
+import type { SnapStartPhaseError } from './errors.js'
+import { log } from './log.js'
+import type { Hook, LifecycleState, PhaseName, PhaseReport } from './types.js'
+import { VERSION } from './version.js'
+
+/** One registration. The two halves of a resource share `resource`. */
+export interface HookEntry {
+  readonly seq: number
+  readonly phase: PhaseName
+  readonly name: string
+  readonly fn: Hook
+  readonly args: readonly unknown[]
+  readonly priority: number
+  readonly resource?: ResourceRecord
+}
+
+export interface ResourceRecord {
+  readonly name: string
+  before?: HookEntry
+  after?: HookEntry
+}
+
+export type PhaseListener = (report: PhaseReport) => void
+
+/**
+ * Everything the registry and the lifecycle share. It lives on `globalThis` under a
+ * `Symbol.for` key so that every copy of the package in the process (the ESM and CJS builds,
+ * nested copies in node_modules, the runtime's own bundle) sees one registry. Its shape is
+ * versioned by `schema`: a change to it must bump the number.
+ */
+export interface SharedState {
+  readonly schema: 1
+  readonly version: string
+  readonly versionsSeen: Set<string>
+  seq: number
+  entries: HookEntry[]
+  state: LifecycleState
+  reports: Partial<Record<PhaseName, PhaseReport>>
+  /** Phases that have run (or are running) in this environment. */
+  ran: Set<PhaseName>
+  running?: { phase: PhaseName; done: Promise<unknown> }
+  lastError?: SnapStartPhaseError
+  strict: boolean
+  /** Hooks already warned about, so each late registration warns once. */
+  warnedLate: Set<Hook>
+  listeners: Set<PhaseListener>
+  /** True from a successful restore until the first invocation has seen it. */
+  firstInvocationPending: boolean
+  restored: boolean
+}
+
+const KEY = Symbol.for('middy-snapstart.state')
+
+function create(): SharedState {
+  return {
+    schema: 1,
+    version: VERSION,
+    versionsSeen: new Set([VERSION]),
+    seq: 0,
+    entries: [],
+    state: 'initializing',
+    reports: {},
+    ran: new Set(),
+    strict: process.env.SNAPSTART_STRICT === 'true',
+    warnedLate: new Set(),
+    listeners: new Set(),
+    firstInvocationPending: false,
+    restored: false,
+  }
+}
+
+let cached: SharedState | undefined
+
+/** The process-wide state, created by the first copy that asks for it. */
+export function shared(): SharedState {
+  if (cached !== undefined) return cached
+  const holder = globalThis as { [KEY]?: SharedState }
+  const existing = holder[KEY]
+  if (existing === undefined) {
+    holder[KEY] = create()
+  } else if (!existing.versionsSeen.has(VERSION)) {
+    existing.versionsSeen.add(VERSION)
+    log('warn', 'Several versions of middy-snapstart are loaded; they share one registry', {
+      type: 'snapstart.versions',
+      versions: [...existing.versionsSeen],
+    })
+  }
+  cached = holder[KEY]!
+  return cached
+}

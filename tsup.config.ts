@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs'
+import { defineConfig } from 'tsup'
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
+
+// One entry per public module. Names here become the files under dist/ that
+// package.json's exports map points at.
+export const entries = {
+  index: 'src/index.ts',
+}
+
+// Executables ship as ESM only: bins are started by node, never required.
+export const bins = {}
+
+export default defineConfig([
+  {
+    entry: entries,
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: true,
+    sourcemap: true,
+    target: 'node20',
+    platform: 'node',
+    splitting: false,
+    shims: true,
+    define: { __SNAPSTART_VERSION__: JSON.stringify(version) },
+  },
+])
