@@ -7,10 +7,16 @@ const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { versio
 // package.json's exports map points at.
 export const entries = {
   index: 'src/index.ts',
+  runtime: 'src/runtime/index.ts',
+  emulator: 'src/emulator/index.ts',
+  'pool-reset': 'middlewares/pool-reset/index.ts',
 }
 
 // Executables ship as ESM only: bins are started by node, never required.
-export const bins = {}
+export const bins = {
+  'runtime-bin': 'src/runtime/bin.ts',
+  'emulator-cli': 'src/emulator/cli.ts',
+}
 
 export default defineConfig([
   {
@@ -23,6 +29,16 @@ export default defineConfig([
     platform: 'node',
     splitting: false,
     shims: true,
+    define: { __SNAPSTART_VERSION__: JSON.stringify(version) },
+  },
+  {
+    entry: bins,
+    format: ['esm'],
+    dts: false,
+    sourcemap: true,
+    target: 'node20',
+    platform: 'node',
+    splitting: false,
     define: { __SNAPSTART_VERSION__: JSON.stringify(version) },
   },
 ])
