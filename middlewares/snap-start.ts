@@ -62,44 +62,60 @@ export function snapStart(options: SnapStartOptions = {}) {
   return { before: snapStartMiddlewareBefore }
 }
 
-async function snapStartMiddlewareBefore(request: Request): Promise<void> {
+/**
+ * Synchronous on the common path (nothing running, nothing failed), so an invocation pays
+ * for two property reads and a cached object.
+ */
+function snapStartMiddlewareBefore(request: Request): Promise<void> | undefined {
   const state = shared()
-  if (state.running !== undefined) await whenSettled()
+  if (state.running !== undefined) return afterPhase(request)
   if (state.state === 'failed') throw getLastError()
 
   const first = state.firstInvocationPending
   if (first) state.firstInvocationPending = false
-  request.context.snapStart = contextFor(state.restored, first)
+  request.context.snapStart = contextFor(state.generation, state.restored, first)
+  return undefined
 }
 
-let cache: { key: string; value: SnapStartContext } | undefined
+async function afterPhase(request: Request): Promise<void> {
+  await whenSettled()
+  await snapStartMiddlewareBefore(request)
+}
 
-/** Builds the context object; cached, since it changes only when a phase ends. */
-function contextFor(restored: boolean, first: boolean): SnapStartContext {
+let cache: { generation: number; first: boolean; value: SnapStartContext } | undefined
+
+/** Builds the context object, cached until a phase ends or the state is reset. */
+function contextFor(generation: number, restored: boolean, first: boolean): SnapStartContext {
+  if (cache !== undefined && cache.generation === generation && cache.first === first) {
+    return cache.value
+  }
   const before = getLastReport('beforeSnapshot')
   const after = getLastReport('afterRestore')
-  const initializationType = getInitializationType()
-  const key = `${initializationType}|${restored}|${first}|${before?.startedAt}|${after?.startedAt}`
-  if (cache?.key === key) return cache.value
   const value: SnapStartContext = Object.freeze({
-    initializationType,
+    initializationType: getInitializationType(),
     restored,
     firstInvocationAfterRestore: first,
     ...(before ? { beforeSnapshot: before } : {}),
     ...(after ? { afterRestore: after } : {}),
   })
-  cache = { key, value }
+  cache = { generation, first, value }
   return value
 }
 
-const metricsNamespaces = new Set<string>()
+const metricsWriters = new Map<string, (report: PhaseReport) => void>()
 
-/** Subscribes one EMF writer per namespace, however many times the middleware is built. */
+/**
+ * Subscribes one EMF writer per namespace, however many times the middleware is built: the
+ * same writer function is added to a set.
+ */
 function enableMetrics(options: { namespace?: string }): void {
   const namespace = options.namespace ?? 'SnapStart'
-  if (metricsNamespaces.has(namespace)) return
-  metricsNamespaces.add(namespace)
-  onPhaseEnd((report) => writeMetrics(namespace, report))
+  let writer = metricsWriters.get(namespace)
+  if (writer === undefined) {
+    writer = (report) => writeMetrics(namespace, report)
+    metricsWriters.set(namespace, writer)
+  }
+  onPhaseEnd(writer)
 }
 
 function writeMetrics(namespace: string, report: PhaseReport): void {

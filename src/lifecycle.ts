@@ -109,6 +109,7 @@ export function configure(options: { strict?: boolean }): void {
 export function reset(): void {
   const state = shared()
   state.entries = []
+  state.seq = 0
   state.state = 'initializing'
   state.reports = {}
   state.ran.clear()
@@ -119,6 +120,7 @@ export function reset(): void {
   state.firstInvocationPending = false
   state.restored = false
   state.strict = process.env.SNAPSTART_STRICT === 'true'
+  state.generation++
 }
 
 /** Calls `listener` with each phase report as the phase ends. Returns the unsubscribe. */
@@ -316,6 +318,7 @@ function phaseError(
 }
 
 function announce(report: PhaseReport): void {
+  shared().generation++
   const level = report.status === 'ok' ? 'info' : 'error'
   log(level, `SnapStart ${report.phase} ${report.status} in ${report.durationMs.toFixed(1)} ms`, {
     type: 'snapstart.phase',

@@ -73,12 +73,12 @@ export function registerResource(options: ResourceOptions): ResourceHandle {
 
 /** The before-snapshot hooks in the order they will run. */
 export function getBeforeSnapshot(): readonly RegisteredHook[] {
-  return ordered('beforeSnapshot').map(describe)
+  return Object.freeze(ordered('beforeSnapshot').map(describe))
 }
 
 /** The after-restore hooks in the order they will run. */
 export function getAfterRestore(): readonly RegisteredHook[] {
-  return ordered('afterRestore').map(describe)
+  return Object.freeze(ordered('afterRestore').map(describe))
 }
 
 /**
@@ -118,8 +118,12 @@ function add(
   name: string | undefined,
   priority: number,
   resource: ResourceRecord | undefined,
-): HookEntry {
+): HookEntry | undefined {
   const state = shared()
+  if (state.ran.has(phase)) {
+    rejectLate(phase, name ?? hookName(fn, undefined))
+    return undefined
+  }
   const seq = ++state.seq
   const entry: HookEntry = {
     seq,
@@ -130,27 +134,31 @@ function add(
     priority,
     resource,
   }
-  checkLate(entry)
   state.entries.push(entry)
   return entry
 }
 
-/** A hook registered for a phase that already ran cannot run: say so, once per hook. */
-function checkLate(entry: HookEntry): void {
+/**
+ * A hook registered for a phase that already ran (or is running) cannot run in this
+ * environment. It is not kept, so a handler that registers on every invocation does not grow
+ * the registry; strict mode throws, otherwise one warning per phase and name says so.
+ */
+function rejectLate(phase: PhaseName, name: string): void {
   const state = shared()
-  if (!state.ran.has(entry.phase)) return
-  if (state.strict) throw new SnapStartLateRegistrationError(entry.phase, entry.name)
-  if (state.warnedLate.has(entry.fn)) return
-  state.warnedLate.add(entry.fn)
-  log('warn', new SnapStartLateRegistrationError(entry.phase, entry.name).message, {
+  if (state.strict) throw new SnapStartLateRegistrationError(phase, name)
+  const key = `${phase}:${name}`
+  if (state.warnedLate.has(key)) return
+  state.warnedLate.add(key)
+  log('warn', new SnapStartLateRegistrationError(phase, name).message, {
     type: 'snapstart.lateRegistration',
-    phase: entry.phase,
-    hook: entry.name,
+    phase,
+    hook: name,
   })
 }
 
-function hookName(fn: Function, seq: number): string {
-  return typeof fn.name === 'string' && fn.name !== '' ? fn.name : `anonymous#${seq}`
+function hookName(fn: Function, seq: number | undefined): string {
+  if (typeof fn.name === 'string' && fn.name !== '') return fn.name
+  return seq === undefined ? 'anonymous' : `anonymous#${seq}`
 }
 
 function sameArgs(a: readonly unknown[], b: readonly unknown[]): boolean {

@@ -41,12 +41,14 @@ export interface SharedState {
   running?: { phase: PhaseName; done: Promise<unknown> }
   lastError?: SnapStartPhaseError
   strict: boolean
-  /** Hooks already warned about, so each late registration warns once. */
-  warnedLate: Set<Hook>
+  /** `phase:name` of late registrations already warned about, so each warns once. */
+  warnedLate: Set<string>
   listeners: Set<PhaseListener>
   /** True from a successful restore until the first invocation has seen it. */
   firstInvocationPending: boolean
   restored: boolean
+  /** Bumped whenever a phase ends or the state is reset, so readers can cache derived data. */
+  generation: number
 }
 
 const KEY = Symbol.for('middy-snapstart.state')
@@ -66,6 +68,7 @@ function create(): SharedState {
     listeners: new Set(),
     firstInvocationPending: false,
     restored: false,
+    generation: 0,
   }
 }
 
