@@ -10,6 +10,8 @@ export const entries = {
   runtime: 'src/runtime/index.ts',
   emulator: 'src/emulator/index.ts',
   'pool-reset': 'middlewares/pool-reset/index.ts',
+  'secret-refresh': 'middlewares/secret-refresh/index.ts',
+  'rng-reseed': 'middlewares/rng-reseed/index.ts',
 }
 
 // Executables ship as ESM only: bins are started by node, never required.
