@@ -8,6 +8,7 @@ import {
 } from '../src/lifecycle.js'
 import { shared } from '../src/state.js'
 import type { InitializationType, PhaseReport } from '../src/types.js'
+import { PRIMING, type PrimeOptions, registerRuntimePriming } from './prime.js'
 
 /** What `snapStart()` puts on `context.snapStart` for each invocation. */
 export interface SnapStartContext {
@@ -17,6 +18,8 @@ export interface SnapStartContext {
   restored: boolean
   /** True for the first invocation after the restore, false for every later one. */
   firstInvocationAfterRestore: boolean
+  /** True while priming runs the handler before the snapshot: skip side effects. */
+  priming: boolean
   /** The before-snapshot phase report, with per-hook timings, when the phase ran. */
   beforeSnapshot?: PhaseReport
   /** The after-restore phase report, with per-hook timings, when the phase ran. */
@@ -36,14 +39,21 @@ export interface SnapStartOptions {
    * Default `false`.
    */
   strict?: boolean
+  /**
+   * Before the snapshot, send these synthetic events through the handler the runtime loaded
+   * (its whole middy chain), `times` rounds each, so the first invocation after a restore
+   * finds modules loaded and code compiled. `optional: true` turns a priming failure into a
+   * warning.
+   */
+  prime?: PrimeOptions
 }
 
 /** The smallest shape of a middy request this middleware needs. */
 interface Request {
-  context: { snapStart?: SnapStartContext } & object
+  context: { snapStart?: SnapStartContext; [PRIMING]?: true } & object
 }
 
-const KNOWN_OPTIONS = new Set(['metrics', 'strict'])
+const KNOWN_OPTIONS = new Set(['metrics', 'strict', 'prime'])
 
 /**
  * Middy middleware that gives every invocation `context.snapStart` (initialization type,
@@ -58,6 +68,7 @@ export function snapStart(options: SnapStartOptions = {}) {
   validate(options)
   if (options.strict !== undefined) configure({ strict: options.strict })
   if (options.metrics) enableMetrics(options.metrics === true ? {} : options.metrics)
+  if (options.prime !== undefined) registerRuntimePriming(options.prime)
 
   return { before: snapStartMiddlewareBefore }
 }
@@ -67,6 +78,8 @@ export function snapStart(options: SnapStartOptions = {}) {
  * for two property reads and a cached object.
  */
 function snapStartMiddlewareBefore(request: Request): Promise<void> | undefined {
+  // A priming invocation runs inside the before-snapshot phase and brings its own context.
+  if (request.context[PRIMING] === true) return undefined
   const state = shared()
   if (state.running !== undefined) return afterPhase(request)
   if (state.state === 'failed') throw getLastError()
@@ -95,6 +108,7 @@ function contextFor(generation: number, restored: boolean, first: boolean): Snap
     initializationType: getInitializationType(),
     restored,
     firstInvocationAfterRestore: first,
+    priming: false,
     ...(before ? { beforeSnapshot: before } : {}),
     ...(after ? { afterRestore: after } : {}),
   })

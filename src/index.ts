@@ -1,4 +1,10 @@
 export {
+  PRIME_PRIORITY,
+  type PrimeOptions,
+  primeHandler,
+  SnapStartPrimingError,
+} from '../middlewares/prime.js'
+export {
   type SnapStartContext,
   type SnapStartOptions,
   snapStart,

@@ -85,6 +85,14 @@ export function markReady(): void {
 }
 
 /**
+ * Records the handler the runtime loaded (the whole middy chain, as exported), so that
+ * `snapStart({ prime })` can call it before the snapshot. Runtimes call it after loading.
+ */
+export function provideHandler(handler: Function): void {
+  shared().handler = handler
+}
+
+/**
  * Settings of the process-wide registry.
  * `strict`: throw `SnapStartLateRegistrationError` instead of warning when a hook is
  * registered for a phase that already ran (default `false`, or `SNAPSTART_STRICT=true`).
@@ -119,6 +127,7 @@ export function reset(): void {
   state.listeners.clear()
   state.firstInvocationPending = false
   state.restored = false
+  state.handler = undefined
   state.strict = process.env.SNAPSTART_STRICT === 'true'
   state.generation++
 }

@@ -49,6 +49,8 @@ export interface SharedState {
   restored: boolean
   /** Bumped whenever a phase ends or the state is reset, so readers can cache derived data. */
   generation: number
+  /** The function handler the runtime loaded, so priming can call it through its chain. */
+  handler?: Function
 }
 
 const KEY = Symbol.for('middy-snapstart.state')

@@ -43,6 +43,7 @@ describe.each([
       initializationType: 'on-demand',
       restored: false,
       firstInvocationAfterRestore: false,
+      priming: false,
     })
   })
 
@@ -60,6 +61,7 @@ describe.each([
       initializationType: 'snap-start',
       restored: true,
       firstInvocationAfterRestore: true,
+      priming: false,
       beforeSnapshot: before,
       afterRestore: after,
     })
@@ -166,7 +168,7 @@ describe.each([
 describe('snapStart() options and metrics', () => {
   it('rejects unknown options and bad types at factory time, naming the option', () => {
     expect(() => snapStart({ metric: true } as never)).toThrow(
-      'snapStart: unknown option "metric"; known options: metrics, strict',
+      'snapStart: unknown option "metric"; known options: metrics, strict, prime',
     )
     expect(() => snapStart({ metrics: 'yes' } as never)).toThrow('"metrics" must be true')
     expect(() => snapStart({ metrics: { namespace: '' } })).toThrow('"metrics" must be true')

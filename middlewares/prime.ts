@@ -1,0 +1,188 @@
+import { getInitializationType } from '../src/lifecycle.js'
+import { log } from '../src/log.js'
+import { describeValue, registerResource } from '../src/registry.js'
+import { shared } from '../src/state.js'
+import type { PhaseContext } from '../src/types.js'
+
+/**
+ * The priority tier of priming: the lowest, so that before the snapshot it runs first, while
+ * pools are still open and before secrets are settled; whatever it opens, they then close.
+ */
+export const PRIME_PRIORITY = -1000
+
+/** Marks a context built for a priming invocation; `snapStart()` reads it. */
+export const PRIMING = Symbol.for('middy-snapstart.priming')
+
+/** Options of priming. */
+export interface PrimeOptions {
+  /** Synthetic events, each sent through the handler before the snapshot. */
+  events: unknown[]
+  /** Rounds: each event is sent this many times, default 1. */
+  times?: number
+  /** When true, a failed priming invocation logs a warning instead of failing the snapshot. */
+  optional?: boolean
+}
+
+/** A priming invocation failed. The message names the event and the round. */
+export class SnapStartPrimingError extends Error {
+  override name = 'SnapStartPrimingError'
+  /** Index of the event in `events`, from 0. */
+  readonly event: number
+  /** Round, from 1. */
+  readonly round: number
+
+  constructor(event: number, round: number, times: number, cause: unknown) {
+    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : typeof cause
+    super(`Priming event #${event} (round ${round} of ${times}) failed: ${reason}`, { cause })
+    this.event = event
+    this.round = round
+  }
+}
+
+const primed = new WeakMap<object, unknown>()
+
+/**
+ * Runs `handler` with each of `options.events` before the snapshot (`times` rounds), so
+ * lazy imports, first-time code paths and compilation are done when an environment is
+ * restored. Each call gets a fresh context with its own request id, a deadline and
+ * `context.snapStart.priming === true`, so the handler can skip side effects. Returns
+ * `handler`, so it wraps an export in place.
+ */
+export function primeHandler<H extends Function>(handler: H, options: PrimeOptions): H {
+  if (typeof handler !== 'function') {
+    throw new TypeError(
+      `primeHandler: the handler must be a function, got ${describeValue(handler)}`,
+    )
+  }
+  const { events, times, optional } = validatePrime(options, 'primeHandler')
+  if (primed.has(handler)) return handler
+  primed.set(handler, options)
+  registerPriming(() => handler, events, times, optional)
+  return handler
+}
+
+/**
+ * Registers priming of the handler the runtime loaded; used by `snapStart({ prime })`,
+ * which sits inside the chain and cannot reach it otherwise.
+ */
+export function registerRuntimePriming(options: PrimeOptions): void {
+  const { events, times, optional } = validatePrime(options, 'snapStart: "prime"')
+  if (primed.has(options)) return
+  primed.set(options, options)
+  registerPriming(
+    () => {
+      const handler = shared().handler
+      if (handler !== undefined) return handler
+      throw new Error(
+        'snapStart({ prime }) primes the handler that the snapstart runtime loaded, and no ' +
+          'runtime provided one. Outside the runtime, wrap the handler with ' +
+          'primeHandler(handler, { events }) instead.',
+      )
+    },
+    events,
+    times,
+    optional,
+  )
+}
+
+function registerPriming(
+  resolve: () => Function,
+  events: unknown[],
+  times: number,
+  optional: boolean,
+): void {
+  registerResource({
+    name: 'prime',
+    priority: PRIME_PRIORITY,
+    async beforeSnapshot(phase: PhaseContext) {
+      const handler = resolve()
+      let invocations = 0
+      for (let round = 1; round <= times; round++) {
+        for (const [index, event] of events.entries()) {
+          try {
+            await invoke(handler, structuredClone(event), primingContext(phase, ++invocations))
+          } catch (cause) {
+            const error = new SnapStartPrimingError(index, round, times, cause)
+            if (!optional) throw error
+            log('warn', error.message, { type: 'snapstart.priming', event: index, round })
+          }
+        }
+      }
+      return { invocations }
+    },
+  })
+}
+
+/** Calls an async handler, or a callback-style one (three parameters). */
+function invoke(handler: Function, event: unknown, context: object): Promise<unknown> {
+  if (handler.length < 3) return Promise.resolve(handler(event, context))
+  return new Promise((resolve, reject) => {
+    const result = handler(event, context, (error: unknown, value: unknown) =>
+      error ? reject(error) : resolve(value),
+    )
+    if (result !== undefined && typeof (result as Promise<unknown>).then === 'function') {
+      ;(result as Promise<unknown>).then(resolve, reject)
+    }
+  })
+}
+
+/** A context with every field of Lambda's `Context`, marked as priming. */
+function primingContext(phase: PhaseContext, invocation: number) {
+  const env = process.env
+  const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? 'local'
+  const region = env.AWS_REGION ?? 'us-east-1'
+  const deadline = Date.now() + phase.remainingMs()
+  const unsupported = () => {
+    throw new Error('context.done/fail/succeed are not supported while priming; return instead')
+  }
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${functionName}`,
+    memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
+    awsRequestId: `prime-${process.pid}-${invocation}`,
+    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? `/aws/lambda/${functionName}`,
+    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? 'snapstart-priming',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: unsupported,
+    fail: unsupported,
+    succeed: unsupported,
+    snapStart: Object.freeze({
+      initializationType: getInitializationType(),
+      restored: false,
+      firstInvocationAfterRestore: false,
+      priming: true,
+    }),
+    [PRIMING]: true,
+  }
+}
+
+function validatePrime(options: PrimeOptions, where: string) {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${where}: options must be an object such as { events: [{}] }`)
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'events' && key !== 'times' && key !== 'optional') {
+      throw new TypeError(`${where}: unknown option "${key}"; known: events, times, optional`)
+    }
+  }
+  const { events, times = 1, optional = false } = options
+  if (!Array.isArray(events) || events.length === 0) {
+    throw new TypeError(`${where}: "events" must be a non-empty array of events`)
+  }
+  if (!Number.isInteger(times) || times < 1) {
+    throw new TypeError(`${where}: "times" must be a whole number of at least 1`)
+  }
+  if (typeof optional !== 'boolean') {
+    throw new TypeError(`${where}: "optional" must be a boolean`)
+  }
+  for (const [index, event] of events.entries()) {
+    try {
+      structuredClone(event)
+    } catch {
+      throw new TypeError(`${where}: event #${index} cannot be cloned; use plain JSON data`)
+    }
+  }
+  return { events, times, optional }
+}
