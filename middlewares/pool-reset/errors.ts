@@ -1,0 +1,61 @@
+/**
+ * A pool-reset resource failed in a lifecycle phase. `resource` is the resource's name as it
+ * appears in the phase report; `cause` keeps the driver's error, when there is one.
+ */
+export class PoolResetError extends Error {
+  override name = 'PoolResetError'
+  /** The resource's name, as in the phase report (`pool-reset:<name>`). */
+  readonly resource: string
+
+  constructor(resource: string, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.resource = resource
+  }
+}
+
+/**
+ * Work was still running on a resource when `drainTimeoutMs` ran out before the snapshot.
+ * The snapshot is not taken: finish (await) that work during init, or raise
+ * `drainTimeoutMs`.
+ */
+export class PoolResetDrainTimeoutError extends PoolResetError {
+  override name = 'PoolResetDrainTimeoutError'
+  /** Connections still busy when the drain time ran out. */
+  readonly busy: number
+  /** The drain time that ran out, in milliseconds. */
+  readonly drainTimeoutMs: number
+
+  constructor(resource: string, busy: number, drainTimeoutMs: number) {
+    super(
+      resource,
+      `pool-reset "${resource}": ${busy} connection(s) were still busy after ` +
+        `${drainTimeoutMs} ms before the snapshot. Await the work started during init, or ` +
+        'raise drainTimeoutMs.',
+    )
+    this.busy = busy
+    this.drainTimeoutMs = drainTimeoutMs
+  }
+}
+
+/**
+ * A resource could not be opened again after the restore, within the time left of the
+ * restore budget: the server refused, failed, or did not answer in time.
+ */
+export class PoolResetReopenError extends PoolResetError {
+  override name = 'PoolResetReopenError'
+  /** Milliseconds spent trying before giving up. */
+  readonly elapsedMs: number
+
+  constructor(resource: string, elapsedMs: number, cause: unknown) {
+    const reason =
+      cause instanceof Error ? `${cause.name}: ${cause.message}` : 'it did not answer in time'
+    super(
+      resource,
+      `pool-reset "${resource}": could not reopen after the restore (${reason}) after ` +
+        `${Math.round(elapsedMs)} ms. Check that the server is reachable from the restored ` +
+        'environment.',
+      { cause },
+    )
+    this.elapsedMs = elapsedMs
+  }
+}
