@@ -1,1 +1,16 @@
+export {
+  type Emulator,
+  type ExitStatus,
+  type InvokeOptions,
+  type RestoreResult,
+  startEmulator,
+} from './emulator.js'
+export { EmulatorError, EmulatorStateError } from './errors.js'
+export {
+  type ApiCall,
+  MAX_RESPONSE_BYTES,
+  RuntimeApiServer,
+  type SandboxState,
+  type ServerListener,
+} from './server.js'
 export type * from './types.js'

@@ -27,6 +27,10 @@ export interface EmulatorOptions {
   runtime?: { command: string; args?: string[] }
   /** Working directory for resolving `handler`, default `process.cwd()`. */
   cwd?: string
+  /** `AWS_LAMBDA_FUNCTION_NAME`, default `snapstart-function`. */
+  functionName?: string
+  /** `AWS_REGION` and `AWS_DEFAULT_REGION`, default `us-east-1`. */
+  region?: string
 }
 
 /** One step of the run, as the timeline shows it. Times are milliseconds from the start. */
@@ -48,6 +52,13 @@ export interface InvocationResult {
   response?: unknown
   /** Lambda's error shape, when status is `error`. */
   error?: { errorType: string; errorMessage: string; trace?: string[] }
+  /**
+   * The `Lambda-Runtime-Function-Error-Type` header the runtime sent with the error,
+   * validated (`Runtime.Unknown` when malformed). Absent for errors the emulator produced
+   * (timeouts, oversize responses, a runtime that exited).
+   */
+  functionErrorType?: string
+  /** Milliseconds from the runtime receiving the event until it answered. */
   durationMs: number
 }
 

@@ -1,0 +1,415 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { performance } from 'node:perf_hooks'
+import { SnapStartPhaseError } from '../errors.js'
+import {
+  getLastReport,
+  INIT_BUDGET_MS,
+  markReady,
+  provideHandler,
+  RESTORE_BUDGET_MS,
+  runAfterRestore,
+  runBeforeSnapshot,
+} from '../lifecycle.js'
+import { log } from '../log.js'
+import type { PhaseName, PhaseReport } from '../types.js'
+import { type ErrorBody, type NextInvocation, RuntimeApiClient } from './client.js'
+import { type FunctionInfo, functionInfo, InvocationContext } from './context.js'
+import {
+  MalformedEventError,
+  ResponseSerializationError,
+  RuntimeApiError,
+  RuntimeError,
+} from './errors.js'
+import { type HandlerFunction, loadHandler } from './handler.js'
+import type { ChannelReport } from './report-channel.js'
+import { installAwsLambdaGlobal, ResponseStreamingNotSupportedError } from './streaming.js'
+
+/** Exit code after a failed before-snapshot phase (or a failed `restore/next`). */
+export const BEFORE_SNAPSHOT_EXIT_CODE = 64
+/** Exit code after a failed after-restore phase. */
+export const AFTER_RESTORE_EXIT_CODE = 65
+/**
+ * Exit code after an init error, or an uncaught exception or unhandled rejection, the code
+ * Lambda's own Node.js runtime uses.
+ */
+export const FATAL_EXIT_CODE = 129
+/**
+ * Milliseconds kept back from Lambda's 10 000 ms restore limit, so the runtime reports an
+ * after-restore overrun itself before Lambda stops the environment.
+ */
+export const RESTORE_MARGIN_MS = 1_000
+
+const VALID_ERROR_TYPE = /^(Runtime|Function)\.[A-Z][a-zA-Z]+$/
+const ERROR_NAME = /^[A-Z][a-zA-Z]+$/
+
+type Stage = 'init' | PhaseName | 'idle' | 'invoke'
+
+/** Options of `startRuntime`. */
+export interface RuntimeOptions {
+  /** The environment to read, default `process.env`. */
+  env?: NodeJS.ProcessEnv
+}
+
+/**
+ * Runs this process as a SnapStart-aware Lambda runtime and never returns: loads the
+ * handler (`_HANDLER` under `LAMBDA_TASK_ROOT`), runs the SnapStart phases in `snap-start`
+ * mode (before-snapshot hooks, `restore/next`, after-restore hooks), then serves
+ * invocations. Failures are reported to the Runtime API, then the process exits: 129 after
+ * an init error, 64 after a failed before-snapshot phase, 65 after a failed after-restore
+ * phase, 129 after an uncaught exception or unhandled rejection.
+ *
+ * Environment it reads beyond Lambda's: `SNAPSTART_EMULATOR=1` sends phase reports to the
+ * emulator's report channel; `SNAPSTART_RESTORE_BUDGET_MS` overrides the after-restore
+ * budget (default 9 000 ms: Lambda's 10 000 ms limit less `RESTORE_MARGIN_MS`).
+ */
+export async function startRuntime(options: RuntimeOptions = {}): Promise<never> {
+  const env = options.env ?? process.env
+  const endpoint = env.AWS_LAMBDA_RUNTIME_API
+  if (endpoint === undefined || endpoint === '') {
+    log('error', 'AWS_LAMBDA_RUNTIME_API is not set: this process must run inside Lambda', {
+      type: 'snapstart.runtime',
+    })
+    process.exit(1)
+  }
+  const runtime = new Runtime(new RuntimeApiClient(endpoint), env)
+  process.on('uncaughtException', (error) => {
+    void runtime.fatal(error, 'Runtime.UncaughtException')
+  })
+  process.on('unhandledRejection', (reason) => {
+    void runtime.fatal(reason, 'Runtime.UnhandledPromiseRejection')
+  })
+  installAwsLambdaGlobal()
+  return runtime.run()
+}
+
+class Runtime {
+  private stage: Stage = 'init'
+  private current: string | undefined
+  private dying = false
+  private readonly emulated: boolean
+
+  constructor(
+    private readonly client: RuntimeApiClient,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
+    this.emulated = env.SNAPSTART_EMULATOR === '1'
+  }
+
+  async run(): Promise<never> {
+    const handler = await this.init()
+    if (this.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'snap-start') {
+      await this.beforeSnapshot()
+      await this.restore()
+      await this.afterRestore()
+    } else {
+      markReady()
+    }
+    return this.serve(handler, functionInfo(this.env))
+  }
+
+  /** Reports a failure that escaped every handler, then exits. */
+  async fatal(error: unknown, errorType: string): Promise<void> {
+    if (this.dying) return
+    this.dying = true
+    const body = errorBody(error)
+    log('error', `${errorType}: ${body.errorType}: ${body.errorMessage}`, {
+      type: 'snapstart.fatal',
+      stage: this.stage,
+      errorType: body.errorType,
+    })
+    const stage = this.stage
+    try {
+      if (stage === 'invoke' && this.current !== undefined) {
+        await this.client.postInvocationError(this.current, body, errorType)
+      } else if (stage === 'init') {
+        await this.client.postInitError(withStackTrace(body), errorType)
+      } else if (stage === 'beforeSnapshot') {
+        await this.client.postInitError(withStackTrace(body), 'Runtime.BeforeSnapshotError')
+      } else if (stage === 'afterRestore') {
+        await this.client.postRestoreError(withStackTrace(body), 'Runtime.AfterRestoreError')
+      }
+    } catch (postError) {
+      logApiFailure(postError)
+    }
+    const code =
+      stage === 'beforeSnapshot'
+        ? BEFORE_SNAPSHOT_EXIT_CODE
+        : stage === 'afterRestore'
+          ? AFTER_RESTORE_EXIT_CODE
+          : FATAL_EXIT_CODE
+    process.exit(code)
+  }
+
+  private async init(): Promise<HandlerFunction> {
+    const root = this.env.LAMBDA_TASK_ROOT || process.cwd()
+    try {
+      const loaded = await loadHandler(root, this.env._HANDLER)
+      if (loaded.streaming) throw new ResponseStreamingNotSupportedError()
+      provideHandler(loaded.fn)
+      await this.report({ type: 'init', durationMs: performance.now() })
+      return loaded.fn
+    } catch (error) {
+      const errorType = error instanceof RuntimeError ? error.name : 'Runtime.ImportModuleError'
+      return this.exitWith('init', error, errorType, FATAL_EXIT_CODE)
+    }
+  }
+
+  private async beforeSnapshot(): Promise<void> {
+    this.stage = 'beforeSnapshot'
+    const budgetMs = Math.max(1, INIT_BUDGET_MS - performance.now())
+    try {
+      await this.reportPhase(await runBeforeSnapshot({ budgetMs }))
+    } catch (error) {
+      await this.reportPhase(phaseReportOf(error, 'beforeSnapshot'))
+      await this.exitWith('init', error, 'Runtime.BeforeSnapshotError', BEFORE_SNAPSHOT_EXIT_CODE)
+    }
+  }
+
+  private async restore(): Promise<void> {
+    try {
+      await this.client.restoreNext()
+    } catch (error) {
+      await this.exitWith('init', error, 'Runtime.BeforeSnapshotError', BEFORE_SNAPSHOT_EXIT_CODE)
+    }
+    // The connection opened before the snapshot does not survive a real restore.
+    this.client.resetConnection()
+  }
+
+  private async afterRestore(): Promise<void> {
+    this.stage = 'afterRestore'
+    try {
+      await this.reportPhase(await runAfterRestore({ budgetMs: restoreBudget(this.env) }))
+    } catch (error) {
+      await this.reportPhase(phaseReportOf(error, 'afterRestore'))
+      await this.exitWith('restore', error, 'Runtime.AfterRestoreError', AFTER_RESTORE_EXIT_CODE)
+    }
+  }
+
+  private async serve(handler: HandlerFunction, info: FunctionInfo): Promise<never> {
+    this.stage = 'idle'
+    for (;;) {
+      let next: NextInvocation
+      try {
+        next = await this.client.nextInvocation()
+      } catch (error) {
+        logApiFailure(error)
+        process.exit(1)
+      }
+      await this.invoke(handler, info, next)
+    }
+  }
+
+  private async invoke(handler: HandlerFunction, info: FunctionInfo, next: NextInvocation) {
+    const requestId = next.requestId
+    this.current = requestId
+    this.stage = 'invoke'
+    const trace = next.headers['lambda-runtime-trace-id']
+    if (typeof trace === 'string') process.env._X_AMZN_TRACE_ID = trace
+    else delete process.env._X_AMZN_TRACE_ID
+
+    let body: string | undefined
+    let failure: unknown
+    let failed = false
+    try {
+      const result = await call(handler, parseEvent(next.body), info, requestId, next.headers)
+      body = serialize(result)
+    } catch (error) {
+      failed = true
+      failure = error
+    }
+
+    try {
+      if (failed) {
+        const errorJson = errorBody(failure)
+        log('error', 'Invoke Error', {
+          type: 'snapstart.invokeError',
+          requestId,
+          errorType: errorJson.errorType,
+          errorMessage: errorJson.errorMessage,
+        })
+        await this.client.postInvocationError(requestId, errorJson, invocationErrorType(failure))
+      } else {
+        await this.client.postResponse(requestId, body!)
+      }
+    } catch (error) {
+      if (!(error instanceof RuntimeApiError) || error.status === undefined) {
+        logApiFailure(error)
+        process.exit(1)
+      }
+      logApiFailure(error)
+    }
+    this.current = undefined
+    this.stage = 'idle'
+  }
+
+  private async exitWith(
+    endpoint: 'init' | 'restore',
+    error: unknown,
+    errorType: string,
+    code: number,
+  ): Promise<never> {
+    this.dying = true
+    const body = withStackTrace(errorBody(error))
+    log('error', `${errorType}: ${body.errorMessage}`, {
+      type: 'snapstart.lifecycleError',
+      errorType,
+    })
+    try {
+      if (endpoint === 'init') await this.client.postInitError(body, errorType)
+      else await this.client.postRestoreError(body, errorType)
+    } catch (postError) {
+      logApiFailure(postError)
+    }
+    process.exit(code)
+  }
+
+  private reportPhase(report: PhaseReport | undefined): Promise<void> {
+    return report === undefined ? Promise.resolve() : this.report({ type: 'phase', report })
+  }
+
+  /** Sends a report on the emulator's channel; nothing at all outside the emulator. */
+  private async report(report: ChannelReport): Promise<void> {
+    if (!this.emulated) return
+    try {
+      await this.client.postReport(report)
+    } catch (error) {
+      log('debug', 'The emulator did not take a report', {
+        type: 'snapstart.report',
+        error: error instanceof Error ? error.message : String(error),
+      })
+    }
+  }
+}
+
+/**
+ * Calls the handler. Three-argument handlers get a callback; with
+ * `context.callbackWaitsForEmptyEventLoop` (default true) their result is taken once the
+ * event loop is empty, as Lambda does. Others are awaited.
+ */
+function call(
+  handler: HandlerFunction,
+  event: unknown,
+  info: FunctionInfo,
+  requestId: string,
+  headers: IncomingHttpHeaders,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let settled = false
+    const settle = (error: unknown, result?: unknown) => {
+      if (settled) return
+      settled = true
+      if (error === null || error === undefined) resolve(result)
+      else reject(error)
+    }
+    const context = new InvocationContext(info, requestId, headers, settle)
+    const callbackStyle = handler.length >= 3
+    let returned: unknown
+    try {
+      returned = callbackStyle
+        ? handler(event, context, (error: unknown, result?: unknown) => {
+            if (!context.callbackWaitsForEmptyEventLoop) return settle(error, result)
+            process.once('beforeExit', () => settle(error, result))
+          })
+        : handler(event, context)
+    } catch (error) {
+      settle(error ?? new Error(`The handler threw ${String(error)}`))
+      return
+    }
+    if (isThenable(returned)) {
+      returned.then(
+        (value) => settle(null, value),
+        (error: unknown) =>
+          settle(error ?? new Error(`The handler's promise rejected with ${String(error)}`)),
+      )
+    } else if (!callbackStyle) {
+      settle(null, returned)
+    }
+  })
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+}
+
+function parseEvent(body: string): unknown {
+  try {
+    return JSON.parse(body)
+  } catch (error) {
+    throw new MalformedEventError(
+      `The Runtime API sent an event that is not JSON: ${(error as Error).message}`,
+      error,
+    )
+  }
+}
+
+function serialize(result: unknown): string {
+  let body: string | undefined
+  try {
+    body = JSON.stringify(result)
+  } catch (error) {
+    throw new ResponseSerializationError(
+      `Unable to serialize the handler's result to JSON: ${(error as Error).message}`,
+      error,
+    )
+  }
+  return body === undefined ? 'null' : body
+}
+
+/** Lambda's error body: the error's own class name, its message and its stack lines. */
+function errorBody(error: unknown): ErrorBody {
+  if (error instanceof Error) {
+    return {
+      errorType: error.name,
+      errorMessage: error.message,
+      trace: typeof error.stack === 'string' ? error.stack.split('\n') : [],
+    }
+  }
+  const message = typeof error === 'string' ? error : safeJson(error)
+  return { errorType: 'Error', errorMessage: message, trace: [] }
+}
+
+/** Init and restore errors carry the stack as `stackTrace`, as Lambda's own runtimes do. */
+function withStackTrace(body: ErrorBody): ErrorBody {
+  return { errorType: body.errorType, errorMessage: body.errorMessage, stackTrace: body.trace }
+}
+
+/**
+ * The error-type header of an invocation error: a `Runtime.*` error keeps its type, any
+ * other error becomes `Function.<ErrorName>` (`Function.Error` when the name does not fit).
+ */
+function invocationErrorType(error: unknown): string {
+  const name = error instanceof Error ? error.name : 'Error'
+  if (VALID_ERROR_TYPE.test(name)) return name
+  return ERROR_NAME.test(name) ? `Function.${name}` : 'Function.Error'
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}
+
+function phaseReportOf(error: unknown, phase: PhaseName): PhaseReport | undefined {
+  return error instanceof SnapStartPhaseError ? error.report : getLastReport(phase)
+}
+
+function restoreBudget(env: NodeJS.ProcessEnv): number {
+  const raw = env.SNAPSTART_RESTORE_BUDGET_MS
+  const parsed = raw === undefined ? Number.NaN : Number(raw)
+  return parsed > 0 ? parsed : RESTORE_BUDGET_MS - RESTORE_MARGIN_MS
+}
+
+function logApiFailure(error: unknown): void {
+  log('error', error instanceof Error ? error.message : String(error), {
+    type: 'snapstart.runtimeApi',
+    ...(error instanceof RuntimeApiError && error.status !== undefined
+      ? { status: error.status }
+      : {}),
+  })
+}

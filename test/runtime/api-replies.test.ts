@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const BIN = join(ROOT, 'dist', 'runtime-bin.js')
+const TASK_ROOT = join(ROOT, 'test', 'fixtures', 'rt-behaviours')
+
+type Route = (request: http.IncomingMessage, response: http.ServerResponse, body: string) => void
+
+let server: http.Server | undefined
+afterEach(async () => {
+  if (server === undefined) return
+  server.closeAllConnections()
+  await new Promise((resolve) => server!.close(resolve))
+  server = undefined
+})
+
+/** A misbehaving Runtime API, and the runtime run against it until it exits. */
+async function runAgainst(route: Route): Promise<{ code: number | null; stdout: string }> {
+  server = http.createServer((request, response) => {
+    let body = ''
+    request.setEncoding('utf8')
+    request.on('data', (chunk: string) => {
+      body += chunk
+    })
+    request.on('end', () => route(request, response, body))
+  })
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  const child = spawn(process.execPath, [BIN], {
+    cwd: TASK_ROOT,
+    env: {
+      PATH: process.env.PATH,
+      AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${port}`,
+      LAMBDA_TASK_ROOT: TASK_ROOT,
+      _HANDLER: 'handler.echo',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let stdout = ''
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (chunk: string) => {
+    stdout += chunk
+  })
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  return { code, stdout }
+}
+
+describe('malformed Runtime API replies', () => {
+  it('exits 1 with a clear log line when invocation/next answers 500', async () => {
+    const { code, stdout } = await runAgainst((_request, response) => {
+      response.writeHead(500).end('{"errorType":"Boom"}')
+    })
+    expect(code).toBe(1)
+    const line = JSON.parse(stdout.trim().split('\n').at(-1)!)
+    expect(line).toMatchObject({
+      level: 'ERROR',
+      message: 'GET /2018-06-01/runtime/invocation/next answered 500: {"errorType":"Boom"}',
+      status: 500,
+    })
+  })
+
+  it('exits 1 when invocation/next answers without a request id', async () => {
+    const { code, stdout } = await runAgainst((_request, response) => {
+      response.writeHead(200, { 'Lambda-Runtime-Deadline-Ms': String(Date.now() + 1000) })
+      response.end('{}')
+    })
+    expect(code).toBe(1)
+    expect(stdout).toContain(
+      'GET /2018-06-01/runtime/invocation/next answered without a ' +
+        'Lambda-Runtime-Aws-Request-Id header',
+    )
+  })
+
+  it('posts a non-JSON event back as a Runtime.MalformedEvent invocation error', async () => {
+    const posts: { url: string; type: unknown; body: unknown }[] = []
+    let served = false
+    const { code } = await runAgainst((request, response, body) => {
+      if (request.method === 'POST') {
+        posts.push({
+          url: request.url ?? '',
+          type: request.headers['lambda-runtime-function-error-type'],
+          body: JSON.parse(body),
+        })
+        response.writeHead(202).end()
+        return
+      }
+      if (served) return response.writeHead(410).end()
+      served = true
+      response.writeHead(200, {
+        'Lambda-Runtime-Aws-Request-Id': 'req-1',
+        'Lambda-Runtime-Deadline-Ms': String(Date.now() + 1000),
+      })
+      response.end('not json')
+    })
+    expect(code).toBe(1)
+    expect(posts).toHaveLength(1)
+    expect(posts[0]!.url).toBe('/2018-06-01/runtime/invocation/req-1/error')
+    expect(posts[0]!.type).toBe('Runtime.MalformedEvent')
+    expect(posts[0]!.body).toMatchObject({ errorType: 'Runtime.MalformedEvent' })
+  })
+
+  it('exits 1 when AWS_LAMBDA_RUNTIME_API is missing', async () => {
+    const child = spawn(process.execPath, [BIN], {
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let stdout = ''
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk
+    })
+    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(1)
+    expect(stdout).toContain('AWS_LAMBDA_RUNTIME_API is not set')
+  })
+})
