@@ -1,2 +1,366 @@
 #!/usr/bin/env node
-export {}
+import { type ChildProcess, spawn } from 'node:child_process'
+import { realpathSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import type { PhaseReport } from '../types.js'
+import { VERSION } from '../version.js'
+import { type ArgsIo, nodeIo, parseCommand, type RunOptions, USAGE, UsageError } from './args.js'
+import { type Emulator, startEmulator } from './emulator.js'
+import { renderTimeline } from './timeline.js'
+import type { EmulatorFailure, EmulatorOptions, InvocationResult, TimelineStep } from './types.js'
+
+/** The part of a running emulator the CLI uses. */
+export type EmulatorHandle = Pick<
+  Emulator,
+  'beforeSnapshot' | 'afterRestore' | 'timeline' | 'pid' | 'restore' | 'invoke' | 'close'
+>
+
+/** Starts an emulator; resolves once the runtime is frozen at the snapshot point. */
+export type StartEmulator = (options: EmulatorOptions) => Promise<EmulatorHandle>
+
+/** Where the CLI writes and what it starts; replaced in tests. */
+export interface CliDeps {
+  startEmulator: StartEmulator
+  stdout: { write(text: string): unknown }
+  stderr: { write(text: string): unknown; isTTY?: boolean }
+  env: NodeJS.ProcessEnv
+  io: ArgsIo
+}
+
+/** The JSON document `--json` prints. */
+export interface RunDocument {
+  handler: string
+  mode: 'snap-start' | 'on-demand'
+  events: unknown[]
+  responses: InvocationResult[]
+  reports: { beforeSnapshot?: PhaseReport; afterRestore?: PhaseReport }
+  timeline: TimelineStep[]
+  whileFrozen?: CommandResult
+  outcome: { status: 'ok' } | ({ status: 'failed' } & EmulatorFailure)
+}
+
+/** How the `--while-frozen` command ended. */
+export interface CommandResult {
+  command: string
+  exitCode: number | null
+  signal: string | null
+  durationMs: number
+}
+
+/** What an interrupted CLI must stop: the emulator and a running `--while-frozen` command. */
+const cleanups = new Set<() => unknown>()
+
+/** Exit status for a run in which a phase or an invocation failed. */
+export const EXIT_FAILED = 1
+/** Exit status for a command line that cannot run. */
+export const EXIT_USAGE = 2
+
+/**
+ * Runs the `snapstart` command line `argv` (the arguments after the program name) and
+ * resolves to the exit status: 0 when every phase and invocation succeeded, 1 when one
+ * failed, 2 for a command line that cannot run.
+ */
+export async function main(argv: readonly string[], deps: CliDeps = nodeDeps()): Promise<number> {
+  let command: ReturnType<typeof parseCommand>
+  try {
+    command = parseCommand(argv, deps.io)
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error
+    deps.stderr.write(`snapstart: ${error.message}\n`)
+    return EXIT_USAGE
+  }
+  if (command.command === 'help') {
+    deps.stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  if (command.command === 'version') {
+    deps.stdout.write(`${VERSION}\n`)
+    return 0
+  }
+  const document = await runLifecycle(command.options, deps)
+  report(document, command.options, deps)
+  return document.outcome.status === 'ok' ? 0 : EXIT_FAILED
+}
+
+/** Everything one run collects while it goes. */
+interface Run {
+  document: RunDocument
+  emulator?: EmulatorHandle
+  frozen?: TimelineStep
+  /** How many steps the emulator had when the pause began: where the pause goes. */
+  frozenAt?: number
+  /** Steps carried by a failure of `startEmulator`, when there is no emulator to ask. */
+  failedSteps?: readonly TimelineStep[]
+}
+
+async function runLifecycle(options: RunOptions, deps: CliDeps): Promise<RunDocument> {
+  const run: Run = {
+    document: {
+      handler: options.handler,
+      mode: options.onDemand ? 'on-demand' : 'snap-start',
+      events: options.events,
+      responses: [],
+      reports: {},
+      timeline: [],
+      outcome: { status: 'ok' },
+    },
+  }
+  try {
+    await drive(run, options, deps)
+  } catch (error) {
+    fail(run, error)
+  } finally {
+    await closeQuietly(run.emulator)
+    cleanups.clear()
+  }
+  run.document.timeline = timelineOf(run)
+  return run.document
+}
+
+async function drive(run: Run, options: RunOptions, deps: CliDeps): Promise<void> {
+  const emulator = await deps.startEmulator(emulatorOptions(options, deps))
+  run.emulator = emulator
+  cleanups.add(emulator.close.bind(emulator))
+  if (emulator.beforeSnapshot) run.document.reports.beforeSnapshot = emulator.beforeSnapshot
+
+  if (!options.onDemand) {
+    const pause = await holdFrozen(run, options, deps)
+    if (pause !== undefined) {
+      run.document.outcome = pause
+      return
+    }
+    const restored = await emulator.restore()
+    const afterRestore = emulator.afterRestore ?? restored.report
+    if (afterRestore) run.document.reports.afterRestore = afterRestore
+  }
+
+  for (const [index, event] of options.events.entries()) {
+    const result = await emulator.invoke(event)
+    run.document.responses.push(result)
+    if (!options.json) deps.stdout.write(`${JSON.stringify(responseLine(result))}\n`)
+    if (result.status === 'error' && run.document.outcome.status === 'ok') {
+      run.document.outcome = {
+        status: 'failed',
+        errorType: result.error?.errorType ?? 'Runtime.Unknown',
+        errorMessage:
+          `invocation ${index + 1} of ${options.events.length} failed: ` +
+          (result.error?.errorMessage ?? 'no message'),
+      }
+    }
+  }
+}
+
+/**
+ * Holds the snapshot point for at least `--frozen`, and until the `--while-frozen` command
+ * ends. Resolves to a failure when the command failed, so the run stops before the restore.
+ */
+async function holdFrozen(run: Run, options: RunOptions, deps: CliDeps) {
+  const start = performance.now()
+  const [, command] = await Promise.all([
+    waitAtLeast(options.frozenMs, start),
+    options.whileFrozen === undefined
+      ? undefined
+      : runCommand(options.whileFrozen, run.emulator?.pid, deps),
+  ])
+  const ok = command === undefined || command.exitCode === 0
+  const before = run.emulator?.timeline ?? []
+  run.frozenAt = before.length
+  run.frozen = {
+    kind: 'frozen',
+    name: 'frozen',
+    startMs: Math.max(0, ...before.map((step) => step.startMs + step.durationMs)),
+    durationMs: performance.now() - start,
+    status: ok ? 'ok' : 'failed',
+  }
+  if (command !== undefined) run.document.whileFrozen = command
+  if (ok) return undefined
+
+  const how = command.signal === null ? `exit code ${command.exitCode}` : command.signal
+  return {
+    status: 'failed' as const,
+    errorType: 'Emulator.WhileFrozenCommandFailed',
+    errorMessage:
+      `--while-frozen command ended with ${how}, so the run stopped before the restore: ` +
+      command.command,
+  }
+}
+
+/** Resolves once `ms` milliseconds have passed since `start` on the monotonic clock. */
+async function waitAtLeast(ms: number, start: number): Promise<void> {
+  // Timers round to whole milliseconds and may fire a fraction early: check, then top up.
+  for (let left = ms; left > 0; left = start + ms - performance.now()) {
+    await sleep(Math.ceil(left))
+  }
+}
+
+/**
+ * Runs `command` through the shell in its own process group, so that stopping it reaches
+ * whatever the shell started. Its output goes to stderr, never to the responses.
+ */
+function runCommand(
+  command: string,
+  pid: number | undefined,
+  deps: CliDeps,
+): Promise<CommandResult> {
+  const start = performance.now()
+  const env = { ...deps.env }
+  if (typeof pid === 'number') env.SNAPSTART_RUNTIME_PID = String(pid)
+  return new Promise((resolve) => {
+    const child: ChildProcess = spawn(command, {
+      shell: true,
+      cwd: deps.io.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    })
+    child.stdout?.on('data', (chunk: Buffer) => deps.stderr.write(chunk.toString()))
+    child.stderr?.on('data', (chunk: Buffer) => deps.stderr.write(chunk.toString()))
+    const done = (exitCode: number | null, signal: string | null) =>
+      resolve({ command, exitCode, signal, durationMs: performance.now() - start })
+    const closed = new Promise((resolve) => child.once('close', resolve))
+    const kill = () => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM')
+      return closed
+    }
+    cleanups.add(kill)
+    child.once('error', () => done(127, null))
+    child.once('close', (code, signal) => {
+      cleanups.delete(kill)
+      done(code, signal)
+    })
+  })
+}
+
+function emulatorOptions(options: RunOptions, deps: CliDeps): EmulatorOptions {
+  const result: EmulatorOptions = {
+    handler: options.handler,
+    cwd: deps.io.cwd,
+    env: options.env,
+    onDemand: options.onDemand,
+  }
+  if (options.export !== undefined) result.export = options.export
+  if (options.timeoutSeconds !== undefined) result.timeoutSeconds = options.timeoutSeconds
+  if (options.memoryMb !== undefined) result.memoryMb = options.memoryMb
+  return result
+}
+
+/** What stdout shows for one invocation: the response, or Lambda's error payload. */
+function responseLine(result: InvocationResult): unknown {
+  return result.status === 'ok' ? (result.response ?? null) : result.error
+}
+
+function fail(run: Run, error: unknown): void {
+  const failure = toFailure(error)
+  run.document.outcome = { status: 'failed', ...failure }
+  const { report, timeline } = error as { report?: unknown; timeline?: unknown }
+  if (isPhaseReport(report)) run.document.reports[report.phase] = report
+  if (run.emulator === undefined && Array.isArray(timeline)) run.failedSteps = timeline
+}
+
+function toFailure(error: unknown): EmulatorFailure {
+  const value = (typeof error === 'object' && error !== null ? error : {}) as Partial<
+    EmulatorFailure & Error
+  >
+  const failure: EmulatorFailure = {
+    errorType: value.errorType ?? value.name ?? 'Error',
+    errorMessage: value.errorMessage ?? value.message ?? String(error),
+  }
+  if (value.exitCode !== undefined) failure.exitCode = value.exitCode
+  return failure
+}
+
+/** The emulator's steps, with the CLI's frozen pause put in when the emulator has none. */
+function timelineOf(run: Run): TimelineStep[] {
+  const steps = [...(run.emulator?.timeline ?? run.failedSteps ?? [])]
+  const frozen = run.frozen
+  if (frozen === undefined) return steps
+  const own = steps.findIndex((step) => step.kind === 'frozen')
+  if (own !== -1) {
+    if (frozen.status !== 'ok') steps[own] = { ...steps[own]!, status: frozen.status }
+    return steps
+  }
+  steps.splice(run.frozenAt ?? steps.length, 0, frozen)
+  return steps
+}
+
+function report(document: RunDocument, options: RunOptions, deps: CliDeps): void {
+  if (options.json) {
+    deps.stdout.write(`${JSON.stringify(document, null, 2)}\n`)
+  } else {
+    const color = deps.stderr.isTTY === true && !deps.env.NO_COLOR
+    deps.stderr.write(renderTimeline(document.timeline, { color }))
+  }
+  const outcome = document.outcome
+  if (outcome.status === 'ok') return
+  const exit =
+    outcome.exitCode === undefined || outcome.exitCode === null
+      ? ''
+      : ` (runtime exited with code ${outcome.exitCode})`
+  deps.stderr.write(`snapstart: ${outcome.errorType}: ${outcome.errorMessage}${exit}\n`)
+}
+
+function isPhaseReport(value: unknown): value is PhaseReport {
+  const phase = (value as { phase?: unknown } | null)?.phase
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (phase === 'beforeSnapshot' || phase === 'afterRestore') &&
+    Array.isArray((value as { hooks?: unknown }).hooks)
+  )
+}
+
+async function closeQuietly(emulator: EmulatorHandle | undefined): Promise<void> {
+  try {
+    await emulator?.close()
+  } catch {
+    // The run's outcome is already decided; a failing close must not hide it.
+  }
+}
+
+function nodeDeps(): CliDeps {
+  return {
+    startEmulator,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    io: nodeIo(),
+  }
+}
+
+function isMainModule(): boolean {
+  const entry = process.argv[1]
+  if (entry === undefined) return false
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url))
+  } catch {
+    return false
+  }
+}
+
+/** On Ctrl-C or SIGTERM: stop the runtime and the command, then exit as interrupted. */
+function stopOnSignals(): void {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      const pending = [...cleanups].map((cleanup) => Promise.resolve().then(cleanup))
+      Promise.allSettled(pending).then(() => process.exit(code))
+    })
+  }
+}
+
+if (isMainModule()) {
+  stopOnSignals()
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (error: unknown) => {
+      process.stderr.write(`snapstart: unexpected failure: ${String(error)}\n`)
+      process.exitCode = EXIT_FAILED
+    },
+  )
+}

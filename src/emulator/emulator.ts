@@ -500,7 +500,14 @@ class LocalEmulator implements Emulator {
     }
     const status = await this.waitForExit()
     waiter?.reject(
-      new EmulatorError({ errorType, errorMessage, exitCode: status.code, signal: status.signal }),
+      this.withContext(
+        new EmulatorError({
+          errorType,
+          errorMessage,
+          exitCode: status.code,
+          signal: status.signal,
+        }),
+      ),
     )
   }
 
@@ -522,7 +529,18 @@ class LocalEmulator implements Emulator {
   private rejectWaiter(error: unknown): void {
     const waiter = this.waiter
     this.waiter = undefined
-    waiter?.reject(error)
+    waiter?.reject(this.withContext(error))
+  }
+
+  /** Gives a lifecycle error the steps so far and the failed phase's report. */
+  private withContext(error: unknown): unknown {
+    if (!(error instanceof EmulatorError)) return error
+    error.timeline = [...this.steps]
+    const failed = [this.afterRestore, this.beforeSnapshot].find(
+      (report) => report !== undefined && report.status !== 'ok',
+    )
+    if (failed !== undefined) error.report = failed
+    return error
   }
 
   private endInit(status: TimelineStep['status']): void {

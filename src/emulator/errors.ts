@@ -1,4 +1,5 @@
-import type { EmulatorFailure } from './types.js'
+import type { PhaseReport } from '../types.js'
+import type { EmulatorFailure, TimelineStep } from './types.js'
 
 /**
  * The function's lifecycle failed in the emulator: init, the before-snapshot phase, the
@@ -14,6 +15,10 @@ export class EmulatorError extends Error implements EmulatorFailure {
   readonly exitCode: number | null | undefined
   /** The signal that ended the runtime process, when one did. */
   readonly signal: NodeJS.Signals | null | undefined
+  /** The steps that ran before the failure, for a timeline of a failed run. */
+  timeline: readonly TimelineStep[] = []
+  /** The report of the phase that failed, when the runtime sent one. */
+  report: PhaseReport | undefined
 
   constructor(failure: EmulatorFailure & { signal?: NodeJS.Signals | null }) {
     super(`${failure.errorType}: ${failure.errorMessage}`)

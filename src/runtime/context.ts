@@ -25,68 +25,40 @@ export function functionInfo(env: NodeJS.ProcessEnv): FunctionInfo {
 export type Completion = (error: unknown, result?: unknown) => void
 
 /**
- * The `context` argument of one invocation: every field of `Context` from
- * `@types/aws-lambda`. `getRemainingTimeInMillis()` counts down to the
- * `Lambda-Runtime-Deadline-Ms` header, in milliseconds, never below 0.
+ * Builds the `context` argument of one invocation: a plain object with every field of
+ * `Context` from `@types/aws-lambda`. Its functions are closures, not prototype methods, so
+ * they keep working when a middleware takes them off the object (`@middy/core` calls
+ * `getRemainingTimeInMillis` detached) or copies the context with a spread.
+ * `getRemainingTimeInMillis()` counts down to the `Lambda-Runtime-Deadline-Ms` header, in
+ * milliseconds, never below 0.
  */
-export class InvocationContext implements Context {
-  callbackWaitsForEmptyEventLoop = true
-  readonly functionName: string
-  readonly functionVersion: string
-  readonly invokedFunctionArn: string
-  readonly memoryLimitInMB: string
-  readonly awsRequestId: string
-  readonly logGroupName: string
-  readonly logStreamName: string
-  readonly identity: CognitoIdentity | undefined
-  readonly clientContext: ClientContext | undefined
-  readonly tenantId: string | undefined
-  readonly #deadlineMs: number
-  readonly #complete: Completion
-
-  constructor(
-    info: FunctionInfo,
-    requestId: string,
-    headers: IncomingHttpHeaders,
-    complete: Completion,
-  ) {
-    this.functionName = info.functionName
-    this.functionVersion = info.functionVersion
-    this.memoryLimitInMB = info.memoryLimitInMB
-    this.logGroupName = info.logGroupName
-    this.logStreamName = info.logStreamName
-    this.awsRequestId = requestId
-    this.invokedFunctionArn = header(headers['lambda-runtime-invoked-function-arn']) ?? ''
-    this.#deadlineMs = Number(headers['lambda-runtime-deadline-ms'])
-    this.identity = parseJsonHeader(headers['lambda-runtime-cognito-identity']) as
+export function createInvocationContext(
+  info: FunctionInfo,
+  requestId: string,
+  headers: IncomingHttpHeaders,
+  complete: Completion,
+): Context {
+  const deadlineMs = Number(headers['lambda-runtime-deadline-ms'])
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: info.functionName,
+    functionVersion: info.functionVersion,
+    invokedFunctionArn: header(headers['lambda-runtime-invoked-function-arn']) ?? '',
+    memoryLimitInMB: info.memoryLimitInMB,
+    awsRequestId: requestId,
+    logGroupName: info.logGroupName,
+    logStreamName: info.logStreamName,
+    identity: parseJsonHeader(headers['lambda-runtime-cognito-identity']) as
       | CognitoIdentity
-      | undefined
-    this.clientContext = parseJsonHeader(headers['lambda-runtime-client-context']) as
+      | undefined,
+    clientContext: parseJsonHeader(headers['lambda-runtime-client-context']) as
       | ClientContext
-      | undefined
-    this.tenantId = header(headers['lambda-runtime-aws-tenant-id'])
-    this.#complete = complete
-  }
-
-  /** Milliseconds left before the function times out; 0 once the deadline has passed. */
-  getRemainingTimeInMillis(): number {
-    const left = this.#deadlineMs - Date.now()
-    return Math.max(left, 0)
-  }
-
-  /** @deprecated Return a value from an async handler, or use the callback. */
-  done(error?: Error, result?: unknown): void {
-    this.#complete(error ?? null, result)
-  }
-
-  /** @deprecated Return a value from an async handler, or use the callback. */
-  succeed(result?: unknown): void {
-    this.#complete(null, result)
-  }
-
-  /** @deprecated Throw from an async handler, or use the callback. */
-  fail(error: Error | string): void {
-    this.#complete(error ?? new Error('context.fail() was called'))
+      | undefined,
+    tenantId: header(headers['lambda-runtime-aws-tenant-id']),
+    getRemainingTimeInMillis: () => Math.max(deadlineMs - Date.now(), 0),
+    done: (error?: Error, result?: unknown) => complete(error ?? null, result),
+    succeed: (result?: unknown) => complete(null, result),
+    fail: (error: Error | string) => complete(error ?? new Error('context.fail() was called')),
   }
 }
 

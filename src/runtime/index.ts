@@ -1,4 +1,4 @@
-export { InvocationContext } from './context.js'
+export { createInvocationContext } from './context.js'
 export {
   HandlerNotFoundError,
   ImportModuleError,

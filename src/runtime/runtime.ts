@@ -13,7 +13,7 @@ import {
 import { log } from '../log.js'
 import type { PhaseName, PhaseReport } from '../types.js'
 import { type ErrorBody, type NextInvocation, RuntimeApiClient } from './client.js'
-import { type FunctionInfo, functionInfo, InvocationContext } from './context.js'
+import { createInvocationContext, type FunctionInfo, functionInfo } from './context.js'
 import {
   MalformedEventError,
   ResponseSerializationError,
@@ -301,7 +301,7 @@ function call(
       if (error === null || error === undefined) resolve(result)
       else reject(error)
     }
-    const context = new InvocationContext(info, requestId, headers, settle)
+    const context = createInvocationContext(info, requestId, headers, settle)
     const callbackStyle = handler.length >= 3
     let returned: unknown
     try {

@@ -41,6 +41,19 @@ describe('handler module formats', () => {
   })
 })
 
+describe('middy handlers', () => {
+  it('serves a middy 7 chain whose context functions work detached and copied', async () => {
+    const emu = await start({ handler: fixture('rt-middy', 'handler.mjs'), timeoutSeconds: 30 })
+    await emu.restore()
+
+    const first = await emu.invoke({})
+    const second = await emu.invoke({})
+
+    expect(first.response).toEqual({ detached: true, copied: true, restored: true, first: true })
+    expect(second.response).toEqual({ detached: true, copied: true, restored: true, first: false })
+  })
+})
+
 describe('callback handlers', () => {
   it('waits for the event loop to empty before answering, by default', async () => {
     const emu = await start({ handler: fixture('rt-callback', 'handler.cjs'), onDemand: true })
@@ -95,13 +108,17 @@ describe('the context object', () => {
       'awsRequestId',
       'callbackWaitsForEmptyEventLoop',
       'clientContext',
+      'done',
+      'fail',
       'functionName',
       'functionVersion',
+      'getRemainingTimeInMillis',
       'identity',
       'invokedFunctionArn',
       'logGroupName',
       'logStreamName',
       'memoryLimitInMB',
+      'succeed',
       'tenantId',
     ])
     expect(response.methods).toEqual(['function', 'function', 'function', 'function'])

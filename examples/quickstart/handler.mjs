@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises'
+import middy from '@middy/core'
+import { registerAfterRestore, registerResource, snapStart } from 'middy-snapstart'
+import { connect } from './database.mjs'
+
+const configFile = process.env.QUICKSTART_CONFIG ?? new URL('./config.json', import.meta.url)
+
+// Init: everything here lands in the snapshot.
+let config = await loadConfig()
+let database = await connect('init')
+let invocations = 0
+
+// A connection in a snapshot is dead in every restored copy: close it before the snapshot
+// and open a new one after the restore. The after-restore half also rolls back a failed
+// before-snapshot phase.
+registerResource({
+  name: 'database',
+  async beforeSnapshot() {
+    await database.client.end()
+    return { closed: 1 }
+  },
+  async afterRestore() {
+    database = await connect('afterRestore')
+    return { opened: 1 }
+  },
+})
+
+// Configuration may have changed between the snapshot and this restore.
+registerAfterRestore(async function reloadConfig() {
+  config = await loadConfig()
+})
+
+async function loadConfig() {
+  return JSON.parse(await readFile(configFile, 'utf8'))
+}
+
+async function quickstart(event, context) {
+  if (database.broken) database = await connect('invocation')
+  invocations += 1
+  const { rows } = await database.client.query('select now() as now, 1 + 1 as two')
+  const { initializationType, restored, firstInvocationAfterRestore } = context.snapStart
+  return {
+    statusCode: 200,
+    body: JSON.stringify({
+      greeting: config.greeting,
+      configVersion: config.version,
+      database: { now: rows[0].now, two: rows[0].two, connectionOpenedIn: database.openedIn },
+      invocation: invocations,
+      snapStart: { initializationType, restored, firstInvocationAfterRestore },
+      event,
+    }),
+  }
+}
+
+export const handler = middy().use(snapStart()).handler(quickstart)
