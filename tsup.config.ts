@@ -12,12 +12,15 @@ export const entries = {
   'pool-reset': 'middlewares/pool-reset/index.ts',
   'secret-refresh': 'middlewares/secret-refresh/index.ts',
   'rng-reseed': 'middlewares/rng-reseed/index.ts',
+  snapshot: 'src/snapshot/index.ts',
 }
 
 // Executables ship as ESM only: bins are started by node, never required.
 export const bins = {
   'runtime-bin': 'src/runtime/bin.ts',
   'emulator-cli': 'src/emulator/cli.ts',
+  // Not started by node directly: bundled by the snapshot mode into each snapshot's entry.
+  'snapshot-entry': 'src/snapshot/entry.ts',
 }
 
 export default defineConfig([

@@ -1,0 +1,15 @@
+export { BUILD_TIMEOUT_MS, buildSnapshot, SNAPSHOT_META } from './build.js'
+export {
+  SnapshotBuildError,
+  SnapshotBuildTimeoutError,
+  SnapshotBundleError,
+  SnapshotError,
+  SnapshotEsmOnlyError,
+  SnapshotHttpError,
+  SnapshotInitError,
+  SnapshotLiveHandlesError,
+  SnapshotMismatchError,
+} from './errors.js'
+export { CHANNEL_FD, type ChannelMessage, type FaultKind, NO_EVENTS } from './protocol.js'
+export { MAX_ENVIRONMENTS, RESTORE_TIMEOUT_MS, restoreSnapshot } from './restore.js'
+export type * from './types.js'

@@ -1,0 +1,239 @@
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { processEnv, SNAPSHOT_META } from './build.js'
+import { SnapshotError, SnapshotMismatchError } from './errors.js'
+import { find, type ProcessRun, runProcess } from './process.js'
+import { CHANNEL_FD } from './protocol.js'
+import type {
+  BuiltSnapshot,
+  ColdStart,
+  RestoredEnvironment,
+  RestoreResult,
+  RestoreSnapshotOptions,
+  SnapshotInvocation,
+  SnapshotProcessFailure,
+} from './types.js'
+
+/** Default time limit of one restored (or cold-started) process, in milliseconds. */
+export const RESTORE_TIMEOUT_MS = 30_000
+
+/** The most environments one call restores. */
+export const MAX_ENVIRONMENTS = 64
+
+const OPTIONS = new Set(['environments', 'events', 'env', 'timeoutMs', 'coldStart', 'onLog'])
+
+let eventFiles = 0
+
+/**
+ * Restores a snapshot from `buildSnapshot` into `environments` processes started in parallel
+ * (`node --snapshot-blob <blob>`, with the flags it was built with). Each runs the
+ * after-restore hooks, then every event in turn, then exits. Then, unless
+ * `coldStart: false`, the same bundle runs in a plain node process (init plus the first
+ * event) for comparison.
+ *
+ * `snapshot` is the `BuiltSnapshot`, or the path of its blob or directory (read from
+ * `snapshot.json`). A failing environment does not reject: its `failure` says why and
+ * `failed` counts it. Rejects with `SnapshotMismatchError` when the node binary that built
+ * the snapshot is gone, `TypeError` for bad options.
+ */
+export async function restoreSnapshot(
+  snapshot: BuiltSnapshot | string,
+  options: RestoreSnapshotOptions = {},
+): Promise<RestoreResult> {
+  validate(options)
+  const built = typeof snapshot === 'string' ? readSnapshot(snapshot) : snapshot
+  if (!existsSync(built.execPath)) {
+    throw new SnapshotMismatchError(
+      `The node binary that built the snapshot (${built.execPath}, ${built.nodeVersion}) is ` +
+        'gone, and no other version can restore it. Build the snapshot again.',
+    )
+  }
+  if (!existsSync(built.blob)) {
+    throw new SnapshotError(`The snapshot blob ${built.blob} is missing; build it again.`)
+  }
+  const count = options.environments ?? 1
+  const events = options.events ?? [{}]
+  const timeoutMs = options.timeoutMs ?? RESTORE_TIMEOUT_MS
+  const env = { ...built.env, ...(options.env ?? {}) }
+
+  const eventsFile = writeEvents(built.outDir, events)
+  const coldFile = writeEvents(built.outDir, events.slice(0, 1))
+  try {
+    const runs = await Promise.all(
+      Array.from({ length: count }, (_, index) =>
+        runProcess(
+          built.execPath,
+          [...built.execArgv, '--snapshot-blob', built.blob, eventsFile, String(CHANNEL_FD)],
+          {
+            cwd: dirname(built.handler),
+            env: processEnv({ AWS_LAMBDA_INITIALIZATION_TYPE: 'snap-start', ...env }),
+            timeoutMs,
+            onLog: options.onLog && ((line, stream) => options.onLog?.(line, stream, index)),
+          },
+        ),
+      ),
+    )
+    const environments = runs.map((run, index) => environment(index, run, events.length))
+
+    let coldStart: ColdStart | undefined
+    if (options.coldStart !== false) {
+      const run = await runProcess(
+        built.execPath,
+        [...built.execArgv, built.bundle, coldFile, String(CHANNEL_FD)],
+        {
+          cwd: dirname(built.handler),
+          env: processEnv({ AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', ...env }),
+          timeoutMs,
+          onLog: options.onLog && ((line, stream) => options.onLog?.(line, stream, 'cold')),
+        },
+      )
+      coldStart = cold(run, Math.min(1, events.length))
+    }
+
+    return {
+      environments,
+      coldStart,
+      sizeBytes: built.sizeBytes,
+      buildMs: built.buildMs,
+      failed: environments.filter((item) => item.failure !== undefined).length,
+    }
+  } finally {
+    rmSync(eventsFile, { force: true })
+    rmSync(coldFile, { force: true })
+  }
+}
+
+function environment(index: number, run: ProcessRun, expected: number): RestoredEnvironment {
+  const phase = find(run, 'phase')
+  const responses = invocations(run)
+  const result: RestoredEnvironment = {
+    index,
+    pid: run.pid,
+    restoreMs: phase?.message.report.status === 'ok' ? phase.atMs : undefined,
+    firstInvocationMs: firstResponseAt(run),
+    afterRestore: phase?.message.report,
+    responses,
+    output: run.output,
+  }
+  const failure = failureOf(run, responses.length, expected)
+  if (failure !== undefined) result.failure = failure
+  return result
+}
+
+function cold(run: ProcessRun, expected: number): ColdStart {
+  const init = find(run, 'init')
+  const responses = invocations(run)
+  const result: ColdStart = {
+    pid: run.pid,
+    initMs: init?.atMs,
+    firstInvocationMs: firstResponseAt(run),
+    response: responses[0],
+    output: run.output,
+  }
+  const failure = failureOf(run, responses.length, expected)
+  if (failure !== undefined) result.failure = failure
+  return result
+}
+
+function invocations(run: ProcessRun): SnapshotInvocation[] {
+  const list: SnapshotInvocation[] = []
+  for (const { message } of run.messages) {
+    if (message.type !== 'response') continue
+    const item: SnapshotInvocation = {
+      index: message.index,
+      status: message.status,
+      durationMs: message.durationMs,
+    }
+    if (message.status === 'ok') item.response = message.response
+    if (message.error !== undefined) item.error = message.error
+    list.push(item)
+  }
+  return list
+}
+
+function firstResponseAt(run: ProcessRun): number | undefined {
+  return run.messages.find((received) => received.message.type === 'response')?.atMs
+}
+
+function failureOf(
+  run: ProcessRun,
+  handled: number,
+  expected: number,
+): SnapshotProcessFailure | undefined {
+  const done = find(run, 'done') !== undefined
+  if (done && handled === expected && run.exitCode === 0) return undefined
+  const base = { exitCode: run.exitCode, signal: run.signal }
+  if (run.timedOut) {
+    return { kind: 'timeout', message: `killed after ${Math.round(run.durationMs)} ms`, ...base }
+  }
+  const fault = find(run, 'fault')?.message
+  if (fault !== undefined) {
+    const kind = fault.kind === 'afterRestore' || fault.kind === 'events' ? fault.kind : 'init'
+    return { kind, message: `${fault.error.name}: ${fault.error.message}`, ...base }
+  }
+  const line = run.output.split('\n').find((text) => text.trim() !== '') ?? 'no output'
+  return {
+    kind: 'crash',
+    message:
+      `exited (code ${run.exitCode}, signal ${run.signal}) after ${handled} of ` +
+      `${expected} events: ${line}`,
+    ...base,
+  }
+}
+
+function writeEvents(dir: string, events: unknown[]): string {
+  eventFiles += 1
+  const file = join(dir, `events-${process.pid}-${eventFiles}.json`)
+  writeFileSync(file, JSON.stringify(events))
+  return file
+}
+
+/** Reads `snapshot.json` beside a blob, or inside a snapshot directory. */
+function readSnapshot(path: string): BuiltSnapshot {
+  const dir = existsSync(path) && statSync(path).isDirectory() ? path : dirname(path)
+  const meta = join(dir, SNAPSHOT_META)
+  if (!existsSync(meta)) {
+    throw new SnapshotError(
+      `${meta} is missing: restore a snapshot made by buildSnapshot, from its blob or directory.`,
+    )
+  }
+  return JSON.parse(readFileSync(meta, 'utf8')) as BuiltSnapshot
+}
+
+function validate(options: RestoreSnapshotOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('restoreSnapshot expects an options object such as { environments: 2 }')
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTIONS.has(key)) throw new TypeError(`restoreSnapshot: unknown option "${key}"`)
+  }
+  const count = options.environments
+  if (
+    count !== undefined &&
+    !(Number.isInteger(count) && count >= 1 && count <= MAX_ENVIRONMENTS)
+  ) {
+    throw new TypeError(
+      `restoreSnapshot: "environments" must be a whole number from 1 to ${MAX_ENVIRONMENTS}`,
+    )
+  }
+  if (options.events !== undefined && !Array.isArray(options.events)) {
+    throw new TypeError('restoreSnapshot: "events" must be an array of events')
+  }
+  const timeout = options.timeoutMs
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+    throw new TypeError('restoreSnapshot: "timeoutMs" must be a positive number of milliseconds')
+  }
+  const env = options.env
+  if (env !== undefined && (typeof env !== 'object' || env === null || Array.isArray(env))) {
+    throw new TypeError('restoreSnapshot: "env" must be an object of strings')
+  }
+  if (env !== undefined && Object.values(env).some((value) => typeof value !== 'string')) {
+    throw new TypeError('restoreSnapshot: every value of "env" must be a string')
+  }
+  if (options.coldStart !== undefined && typeof options.coldStart !== 'boolean') {
+    throw new TypeError('restoreSnapshot: "coldStart" must be a boolean')
+  }
+  if (options.onLog !== undefined && typeof options.onLog !== 'function') {
+    throw new TypeError('restoreSnapshot: "onLog" must be a function')
+  }
+}
