@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { basename, delimiter, dirname, join, resolve, sep } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 
 /** `clearCache` of one copy of `@middy/util`: no argument clears every entry. */
 export type ClearCache = (keys?: null) => void
@@ -73,7 +73,6 @@ function utilDirectories(): Set<string> {
 function roots(): string[] {
   const list = [process.env.LAMBDA_TASK_ROOT, process.cwd(), '/opt/nodejs']
   if (process.argv[1] !== undefined) list.push(dirname(resolve(process.argv[1])))
-  list.push(dirname(fileURLToPath(import.meta.url)))
   return [...new Set(list.filter((dir): dir is string => dir !== undefined && dir !== ''))]
 }
 
@@ -149,7 +148,9 @@ function realpathOr(path: string): string {
 
 function requireCache(): NodeJS.Dict<NodeJS.Module> {
   try {
-    return createRequire(import.meta.url).cache
+    // The module cache is one per process; any require function exposes it. No
+    // `import.meta` here: this code must also bundle into CommonJS (startup snapshots).
+    return createRequire(join(process.cwd(), 'index.js')).cache
   } catch {
     return {}
   }
