@@ -14,9 +14,10 @@ export class PoolResetError extends Error {
 }
 
 /**
- * Work was still running on a resource when `drainTimeoutMs` ran out before the snapshot.
- * The snapshot is not taken: finish (await) that work during init, or raise
- * `drainTimeoutMs`.
+ * Work was still running on a resource when `drainTimeoutMs` ran out before the snapshot, and
+ * the middleware could not close it by force: a custom resource or a MongoClient whose
+ * `close()` did not finish, or pg clients checked out before the middleware was built. The
+ * snapshot is not taken: finish (await) that work during init, or raise `drainTimeoutMs`.
  */
 export class PoolResetDrainTimeoutError extends PoolResetError {
   override name = 'PoolResetDrainTimeoutError'
@@ -25,12 +26,16 @@ export class PoolResetDrainTimeoutError extends PoolResetError {
   /** The drain time that ran out, in milliseconds. */
   readonly drainTimeoutMs: number
 
-  constructor(resource: string, busy: number, drainTimeoutMs: number) {
+  /**
+   * @param what - what was still running, for the message; default
+   *   `<busy> connection(s) were still busy`.
+   */
+  constructor(resource: string, busy: number, drainTimeoutMs: number, what?: string) {
     super(
       resource,
-      `pool-reset "${resource}": ${busy} connection(s) were still busy after ` +
-        `${drainTimeoutMs} ms before the snapshot. Await the work started during init, or ` +
-        'raise drainTimeoutMs.',
+      `pool-reset "${resource}": ${what ?? `${busy} connection(s) were still busy`} after ` +
+        `${drainTimeoutMs} ms before the snapshot, and cannot be closed by force. Await the ` +
+        'work started during init, or raise drainTimeoutMs.',
     )
     this.busy = busy
     this.drainTimeoutMs = drainTimeoutMs

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { whenSettled } from '../../src/lifecycle.js'
+import { log } from '../../src/log.js'
 import { registerResource } from '../../src/registry.js'
 import type { PhaseContext, ResourceHandle } from '../../src/types.js'
 import type { Adapter } from './adapter.js'
@@ -24,7 +25,8 @@ export interface PoolResetOptions {
   prewarm?: number
   /**
    * How long to wait before the snapshot for work in flight (queries, requests) to finish,
-   * per resource, in milliseconds. Default 5000.
+   * per resource, in milliseconds. Default 5000. Connections still busy then are destroyed
+   * (their work fails), counted as `forced` in the report, and one warning is logged.
    */
   drainTimeoutMs?: number
 }
@@ -41,8 +43,13 @@ export interface PoolReset {
 export interface PoolResetDetails {
   /** The kind recognised: `pg.Pool`, `mysql2.Pool`, `ioredis`, `http.Agent`, ... */
   kind: string
-  /** Before the snapshot: connections closed. */
+  /** Before the snapshot: connections closed, including the `forced` ones. */
   closed?: number
+  /**
+   * Before the snapshot: connections still busy when `drainTimeoutMs` ran out, destroyed
+   * with their work in flight.
+   */
+  forced?: number
   /** After the restore: connections opened. */
   opened?: number
   /** Time the resource took in this phase, in milliseconds. */
@@ -173,8 +180,23 @@ function createManaged(
   async function poolResetBeforeSnapshot(phase: PhaseContext): Promise<PoolResetDetails> {
     const start = performance.now()
     const drain = deadlineIn(Math.min(drainTimeoutMs, phase.remainingMs()), phase.signal)
-    const counts = await adapter.close({ name, drain, drainTimeoutMs })
-    return { kind: adapter.kind, ...counts, ms: elapsed(start) }
+    const closing = deadlineIn(phase.remainingMs(), phase.signal)
+    const counts = await adapter.close({ name, drain, closing, drainTimeoutMs })
+    const forced = counts.forced ?? 0
+    if (forced > 0) {
+      log(
+        'warn',
+        `pool-reset "${name}": destroyed ${forced} busy connection(s) after ` +
+          `${drainTimeoutMs} ms before the snapshot; their work failed`,
+        {
+          type: 'snapstart.pool-reset',
+          resource: name,
+          forced,
+          drainTimeoutMs,
+        },
+      )
+    }
+    return { kind: adapter.kind, ...counts, forced, ms: elapsed(start) }
   }
 
   async function poolResetAfterRestore(phase: PhaseContext): Promise<PoolResetDetails> {

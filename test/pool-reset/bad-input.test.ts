@@ -189,17 +189,10 @@ describe('pg Client (cannot connect twice)', () => {
   })
 })
 
-describe('recognition only: no MongoDB server here; fetch not driven against a server', () => {
+describe('recognition only: no MongoDB server here', () => {
   it('recognises a mongodb MongoClient without connecting', () => {
     const client = new MongoClient('mongodb://127.0.0.1:1/test', { serverSelectionTimeoutMS: 1 })
     const handle = registerPoolReset({ resources: [client] })
     expect(handle.names[0]).toMatch(/^pool-reset:mongodb\.MongoClient#\d+$/)
-  })
-
-  it('recognises the global fetch and replaces its dispatcher before the snapshot', async () => {
-    const handle = registerPoolReset({ resources: { fetch: globalThis.fetch } })
-    expect(handle.names).toEqual(['pool-reset:fetch'])
-    const report = await runBeforeSnapshot()
-    expect(report.hooks[0]).toMatchObject({ status: 'ok', details: { kind: 'fetch' } })
   })
 })

@@ -1,5 +1,6 @@
 import type { Adapter, CloseContext, ReopenContext } from '../adapter.js'
-import { beforeDeadline, leftMs } from '../deadline.js'
+import { beforeDeadline, DeadlinePassed, leftMs } from '../deadline.js'
+import { PoolResetDrainTimeoutError } from '../errors.js'
 
 /**
  * Any other resource, described by its own functions. `close` runs before the snapshot and
@@ -9,7 +10,11 @@ import { beforeDeadline, leftMs } from '../deadline.js'
 export interface CustomResource {
   /** The name shown in phase reports. */
   name: string
-  /** Closes every connection. Receives what is left of the drain time, in milliseconds. */
+  /**
+   * Closes every connection. Receives what is left of the drain time, in milliseconds; it
+   * must settle within it (the middleware cannot close a custom resource by force), or the
+   * before-snapshot phase fails with `PoolResetDrainTimeoutError`.
+   */
   close(info: { timeoutMs: number; signal: AbortSignal }): unknown
   /** Opens again after the restore. Receives the prewarm count and the time left. */
   reopen?(info: { prewarm: number; timeoutMs: number; signal: AbortSignal }): unknown
@@ -34,11 +39,16 @@ function count(value: unknown, fallback: number): number {
 export function customAdapter(resource: CustomResource): Adapter {
   return {
     kind: 'custom',
-    async close({ drain }: CloseContext) {
+    async close({ name, drain, drainTimeoutMs }: CloseContext) {
       const timeoutMs = leftMs(drain)
       const info = { timeoutMs, signal: drain.signal }
-      const value = await beforeDeadline(Promise.resolve(resource.close(info)), drain)
-      return { closed: count(value, 1) }
+      try {
+        const value = await beforeDeadline(Promise.resolve(resource.close(info)), drain)
+        return { closed: count(value, 1), forced: 0 }
+      } catch (error) {
+        if (!(error instanceof DeadlinePassed)) throw error
+        throw new PoolResetDrainTimeoutError(name, 1, drainTimeoutMs, 'close() had not settled')
+      }
     },
     async reopen({ prewarm, deadline }: ReopenContext) {
       if (resource.reopen === undefined) return { opened: 0 }

@@ -2,7 +2,6 @@ import { Agent } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Adapter, CloseContext } from '../adapter.js'
 import { beforeDeadline, DeadlinePassed } from '../deadline.js'
-import { PoolResetDrainTimeoutError } from '../errors.js'
 
 type SocketLists = NodeJS.ReadOnlyDict<Socket[]>
 
@@ -31,17 +30,23 @@ export function heldSockets(agent: Agent): number {
 
 /**
  * Waits until no socket of `agents` carries a request, then destroys every socket and
- * resolves once each has closed, so the agents hold none. Returns how many were closed.
+ * resolves once each has closed, so the agents hold none. Sockets still carrying a request
+ * when the drain time runs out are destroyed too (the request fails). Returns how many
+ * sockets were closed, and how many of them were still busy.
  */
-export async function closeAgents(agents: Agent[], context: CloseContext): Promise<number> {
+export async function closeAgents(
+  agents: Agent[],
+  context: CloseContext,
+): Promise<{ closed: number; forced: number }> {
   const inUse = () => agents.flatMap((agent) => sockets(agent.sockets))
+  let forced = 0
   try {
     for (let busy = inUse(); busy.length > 0; busy = inUse()) {
       await beforeDeadline(Promise.all(busy.map(settled)), context.drain)
     }
   } catch (error) {
     if (!(error instanceof DeadlinePassed)) throw error
-    throw new PoolResetDrainTimeoutError(context.name, inUse().length, context.drainTimeoutMs)
+    forced = inUse().filter((socket) => !socket.closed).length
   }
 
   const all = agents.flatMap((agent) => [...sockets(agent.sockets), ...sockets(agent.freeSockets)])
@@ -53,20 +58,21 @@ export async function closeAgents(agents: Agent[], context: CloseContext): Promi
       }),
   )
   for (const agent of agents) agent.destroy()
-  await Promise.all(closed)
-  return all.length
+  await beforeDeadline(Promise.all(closed), context.closing)
+  return { closed: all.length, forced }
 }
 
 /**
- * Node `http.Agent` / `https.Agent`: before the snapshot, wait for requests in flight, then
- * `destroy()` every socket. The agent keeps working and opens new sockets on the next
- * request. `prewarm` does not apply: an agent does not know where to connect in advance.
+ * Node `http.Agent` / `https.Agent`: before the snapshot, wait for requests in flight (until
+ * the drain time runs out), then `destroy()` every socket. The agent keeps working and opens
+ * new sockets on the next request. `prewarm` does not apply: an agent does not know where to
+ * connect in advance.
  */
 export function httpAgentAdapter(agent: Agent): Adapter {
   return {
     kind: agent.constructor.name === 'Agent' ? 'http.Agent' : agent.constructor.name,
     async close(context: CloseContext) {
-      return { closed: await closeAgents([agent], context) }
+      return closeAgents([agent], context)
     },
     async reopen() {
       return { opened: 0 }
@@ -116,9 +122,9 @@ export function awsSdkAdapter(client: AwsClient): Adapter {
     kind: `aws-sdk:${client.constructor.name}`,
     async close(context: CloseContext) {
       const agents = handlerAgents(client)
-      const closed = await closeAgents(agents, context)
+      const counts = await closeAgents(agents, context)
       client.destroy()
-      return { closed }
+      return counts
     },
     async reopen() {
       return { opened: 0 }

@@ -1,14 +1,13 @@
 import { EventEmitter } from 'node:events'
 import type { Adapter, CloseContext, ReopenContext } from '../adapter.js'
-import { openInParallel, waitFor } from '../deadline.js'
-import { PoolResetDrainTimeoutError } from '../errors.js'
+import { beforeDeadline, openInParallel, waitFor } from '../deadline.js'
 
 type Callback<T> = (error: Error | null, value: T) => void
 
 interface MysqlConnection extends EventEmitter {
   release(): void
   destroy(): void
-  readonly stream?: { destroyed?: boolean } & EventEmitter
+  readonly stream?: { destroyed?: boolean; destroy(): void } & EventEmitter
 }
 
 /** The public surface of a `mysql2` callback pool this adapter uses. */
@@ -48,6 +47,8 @@ export function isMysqlPromisePool(value: object): value is { pool: MysqlPool } 
  * middleware is built, the adapter follows the pool's `connection`, `acquire` and `release`
  * events. Before the snapshot it waits until every connection is released, then destroys
  * each one, which also removes it from the pool. The pool opens new connections on demand.
+ * When `drainTimeoutMs` runs out first, the connections still acquired are destroyed too,
+ * with their queries in flight.
  *
  * Limitation: connections the pool opened before `poolReset()` was called are not seen;
  * build the middleware right after `createPool()`.
@@ -74,24 +75,29 @@ export function mysqlPoolAdapter(pool: MysqlPool, kind: string): Adapter {
     kind,
     unusable: () => (ended() ? 'the pool was ended (pool.end())' : undefined),
 
-    async close({ name, drain, drainTimeoutMs }: CloseContext) {
+    async close({ drain, closing }: CloseContext) {
       if (ended()) return { closed: 0, endedByUser: true }
       const drained = await waitFor(() => busyCount() === 0, pool, ['release'], drain)
-      if (!drained) throw new PoolResetDrainTimeoutError(name, busyCount(), drainTimeoutMs)
+      const forced = drained ? 0 : busyCount()
 
-      const closing = [...open].filter(alive)
-      const closed = closing.map((connection) => {
+      const connections = [...new Set([...open, ...busy])].filter(alive)
+      const gone = connections.map((connection) => {
         const stream = connection.stream
-        const gone = new Promise<void>((resolve) => {
+        const closed = new Promise<void>((resolve) => {
           if (stream === undefined || stream.destroyed === true) resolve()
           else stream.once('close', () => resolve())
         })
-        connection.destroy()
-        return gone
+        // `destroy()` removes an idle one from the pool and ends its socket gracefully. A busy
+        // one's socket is destroyed instead: its query then fails with "Connection lost" and
+        // the driver removes it from the pool (after `destroy()`, its query would never settle).
+        if (busy.has(connection) && stream !== undefined) stream.destroy()
+        else connection.destroy()
+        return closed
       })
-      await Promise.all(closed)
+      await beforeDeadline(Promise.all(gone), closing)
       open.clear()
-      return { closed: closing.length }
+      busy.clear()
+      return { closed: connections.length, forced }
     },
 
     async reopen({ prewarm, deadline }: ReopenContext) {

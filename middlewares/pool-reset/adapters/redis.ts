@@ -52,9 +52,9 @@ const IOREDIS_OPEN = new Set(['connecting', 'connect', 'ready', 'reconnecting'])
 
 /**
  * `ioredis`: `quit()` before the snapshot (replies to commands in flight arrive first),
- * `disconnect()` when the drain time runs out; after the restore `connect()` on the same
- * object, when it was open before. A client that never connected (`lazyConnect`) is left
- * alone.
+ * `disconnect()` when the drain time runs out (commands in flight fail); after the restore
+ * `connect()` on the same object, when it was open before. A client that never connected
+ * (`lazyConnect`) is left alone.
  */
 export function ioredisAdapter(client: IORedis): Adapter {
   let wasOpen = false
@@ -62,18 +62,20 @@ export function ioredisAdapter(client: IORedis): Adapter {
   return {
     kind: 'ioredis',
 
-    async close({ drain }: CloseContext) {
+    async close({ drain, closing }: CloseContext) {
       wasOpen = IOREDIS_OPEN.has(client.status)
       if (!wasOpen) return { closed: 0 }
       const ended = new Promise<void>((resolve) => client.once('end', () => resolve()))
+      let forced = 0
       try {
         await beforeDeadline(client.quit(), drain)
       } catch (error) {
         if (!(error instanceof DeadlinePassed)) throw error
+        forced = 1
         client.disconnect()
       }
-      if (client.status !== 'end') await ended
-      return { closed: 1 }
+      if (client.status !== 'end') await beforeDeadline(ended, closing)
+      return { closed: 1, forced }
     },
 
     async reopen({ deadline }: ReopenContext) {
@@ -97,16 +99,18 @@ export function nodeRedisAdapter(client: NodeRedis): Adapter {
   return {
     kind: 'redis',
 
-    async close({ drain }: CloseContext) {
+    async close({ drain, closing }: CloseContext) {
       wasOpen = client.isOpen
       if (!wasOpen) return { closed: 0 }
+      let forced = 0
       try {
         await beforeDeadline(Promise.resolve(graceful()), drain)
       } catch (error) {
         if (!(error instanceof DeadlinePassed)) throw error
-        await force()
+        forced = 1
+        await beforeDeadline(Promise.resolve(force()), closing)
       }
-      return { closed: 1 }
+      return { closed: 1, forced }
     },
 
     async reopen({ deadline }: ReopenContext) {

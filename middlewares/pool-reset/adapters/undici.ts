@@ -32,17 +32,20 @@ export function isGlobalFetch(value: unknown): boolean {
 
 /**
  * Closes `dispatchers` (undici's per-origin pools or an agent) gracefully: requests in flight
- * finish first; when the drain time runs out, they are destroyed. Resolves to the number of
- * connections closed, counted from the `disconnect` events they emit.
+ * finish first; when the drain time runs out, they are destroyed. Counts the connections
+ * closed from the `disconnect` events they emit; `forced` are those closed by the destroy.
  */
 async function closeDispatchers(
   emitter: EventEmitter,
   dispatchers: Dispatcher[],
   context: CloseContext,
-): Promise<number> {
+): Promise<{ closed: number; forced: number }> {
   let closed = 0
+  let forced = 0
+  let forcing = false
   const onDisconnect = () => {
     closed += 1
+    if (forcing) forced += 1
   }
   emitter.on('disconnect', onDisconnect)
   try {
@@ -51,12 +54,14 @@ async function closeDispatchers(
       await beforeDeadline(closing, context.drain)
     } catch (error) {
       if (!(error instanceof DeadlinePassed)) throw error
-      await Promise.all(dispatchers.map((dispatcher) => dispatcher.destroy()))
+      forcing = true
+      const destroyed = Promise.all(dispatchers.map((dispatcher) => dispatcher.destroy()))
+      await beforeDeadline(destroyed, context.closing)
     }
   } finally {
     emitter.off('disconnect', onDisconnect)
   }
-  return closed
+  return { closed, forced }
 }
 
 /**
@@ -86,7 +91,7 @@ export function undiciAgentAdapter(agent: Dispatcher): Adapter {
     async close(context: CloseContext) {
       const open = [...origins].filter((pool) => pool.closed !== true && pool.destroyed !== true)
       origins.clear()
-      return { closed: await closeDispatchers(agent, open, context) }
+      return closeDispatchers(agent, open, context)
     },
     async reopen() {
       return { opened: 0 }
@@ -110,7 +115,7 @@ export function globalFetchAdapter(): Adapter {
       if (old === undefined || !isUndiciDispatcher(old)) return { closed: 0 }
       const Dispatcher = old.constructor as new () => Dispatcher
       holder[GLOBAL_DISPATCHER] = new Dispatcher()
-      return { closed: await closeDispatchers(old, [old], context) }
+      return closeDispatchers(old, [old], context)
     },
     async reopen() {
       return { opened: 0 }
