@@ -1,5 +1,7 @@
-import http from 'node:http'
+import type { IncomingHttpHeaders } from 'node:http'
 import { RuntimeApiError } from './errors.js'
+import { HttpConnection } from './http-connection.js'
+import type { HttpReply } from './http-reply-reader.js'
 import { type ChannelReport, REPORT_PATH } from './report-channel.js'
 
 const BASE = '/2018-06-01/runtime'
@@ -16,7 +18,8 @@ export interface NextInvocation {
   requestId: string
   /** The raw event body. */
   body: string
-  headers: http.IncomingHttpHeaders
+  /** The reply's headers, names in lower case. */
+  headers: IncomingHttpHeaders
 }
 
 /** Lambda's error body. */
@@ -27,23 +30,18 @@ export interface ErrorBody {
   stackTrace?: string[]
 }
 
-interface Reply {
-  status: number
-  headers: http.IncomingHttpHeaders
-  body: string
-}
-
-const JSON_HEADERS = { 'Content-Type': 'application/json' }
+const JSON_TYPE = 'Content-Type: application/json\r\n'
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/
 
 /**
- * A client for Lambda's Runtime API over one keep-alive connection (an `http.Agent` with
- * `maxSockets: 1`). `resetConnection()` drops it, for use right after a restore, when a
- * connection opened before the snapshot is dead.
+ * A client for Lambda's Runtime API over one keep-alive connection (`HttpConnection`: one
+ * socket, requests one at a time, Nagle's algorithm off). `resetConnection()` drops it, for
+ * use right after a restore, when a connection opened before the snapshot is dead.
  */
 export class RuntimeApiClient {
-  private agent: http.Agent
-  private readonly hostname: string
-  private readonly port: number
+  private readonly connection: HttpConnection
+  private readonly host: string
+  private readonly nextRequest: string
 
   /** `endpoint` is `AWS_LAMBDA_RUNTIME_API`: `host:port`. */
   constructor(endpoint: string) {
@@ -57,25 +55,28 @@ export class RuntimeApiClient {
         { cause },
       )
     }
-    this.hostname = url.hostname.replace(/^\[(.*)\]$/, '$1')
-    this.port = Number(url.port || 80)
-    this.agent = createAgent()
+    this.host = url.host
+    this.connection = new HttpConnection(
+      url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      Number(url.port || 80),
+    )
+    // The request sent most often, built once.
+    this.nextRequest = this.head('GET', NEXT_PATH, '')
   }
 
-  /** Destroys the connection and starts a new pool: the next call opens a new socket. */
+  /** Destroys the connection: the next call opens a new socket. */
   resetConnection(): void {
-    this.agent.destroy()
-    this.agent = createAgent()
+    this.connection.reset()
   }
 
   /** Stops using the connection; for shutdown. */
   close(): void {
-    this.agent.destroy()
+    this.connection.reset()
   }
 
   /** `GET /runtime/invocation/next`: waits for the next event. */
   async nextInvocation(): Promise<NextInvocation> {
-    const reply = await this.request('GET', NEXT_PATH, undefined, undefined)
+    const reply = await this.exchange('GET', NEXT_PATH, this.nextRequest)
     if (reply.status !== 200) throw unexpected('GET', NEXT_PATH, reply)
     const requestId = reply.headers['lambda-runtime-aws-request-id']
     if (typeof requestId !== 'string' || requestId === '') {
@@ -84,25 +85,30 @@ export class RuntimeApiClient {
         reply.status,
       )
     }
-    return { requestId, body: reply.body, headers: reply.headers }
+    return { requestId, body: reply.body, headers: reply.headers as IncomingHttpHeaders }
   }
 
   /** `GET /runtime/restore/next`: blocks while the snapshot is taken, returns once restored. */
   async restoreNext(): Promise<void> {
-    const reply = await this.request('GET', RESTORE_NEXT_PATH, undefined, undefined)
+    const request = this.head('GET', RESTORE_NEXT_PATH, '')
+    const reply = await this.exchange('GET', RESTORE_NEXT_PATH, request)
     if (reply.status !== 200) throw unexpected('GET', RESTORE_NEXT_PATH, reply)
   }
 
   /** `POST /runtime/invocation/{id}/response` with a JSON body already serialized. */
   async postResponse(requestId: string, body: string): Promise<void> {
-    const path = `${BASE}/invocation/${requestId}/response`
-    const reply = await this.request('POST', path, body, JSON_HEADERS)
+    const path = `${BASE}/invocation/${encodeURIComponent(requestId)}/response`
+    const reply = await this.post(path, JSON_TYPE, body)
     if (reply.status !== 202) throw unexpected('POST', path, reply)
   }
 
   /** `POST /runtime/invocation/{id}/error`. */
   postInvocationError(requestId: string, error: ErrorBody, errorType: string): Promise<void> {
-    return this.postError(`${BASE}/invocation/${requestId}/error`, error, errorType)
+    return this.postError(
+      `${BASE}/invocation/${encodeURIComponent(requestId)}/error`,
+      error,
+      errorType,
+    )
   }
 
   /** `POST /runtime/init/error`. */
@@ -117,52 +123,39 @@ export class RuntimeApiClient {
 
   /** Sends a report on the emulator's report channel (see `REPORT_PATH`). */
   async postReport(report: ChannelReport): Promise<void> {
-    const reply = await this.request('POST', REPORT_PATH, JSON.stringify(report), JSON_HEADERS)
+    const reply = await this.post(REPORT_PATH, JSON_TYPE, JSON.stringify(report))
     if (reply.status !== 202) throw unexpected('POST', REPORT_PATH, reply)
   }
 
   private async postError(path: string, error: ErrorBody, errorType: string): Promise<void> {
-    const headers = { 'Content-Type': 'application/json', [ERROR_TYPE_HEADER]: errorType }
-    const reply = await this.request('POST', path, JSON.stringify(error), headers)
+    // A type that cannot travel in a header is one Lambda would read as Runtime.Unknown.
+    const type = HEADER_VALUE.test(errorType) ? errorType : 'Runtime.Unknown'
+    const headers = `${JSON_TYPE}${ERROR_TYPE_HEADER}: ${type}\r\n`
+    const reply = await this.post(path, headers, JSON.stringify(error))
     if (reply.status !== 202) throw unexpected('POST', path, reply)
   }
 
-  private request(
-    method: string,
-    path: string,
-    body: string | undefined,
-    headers: http.OutgoingHttpHeaders | undefined,
-  ): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      const request = http.request(
-        { agent: this.agent, hostname: this.hostname, port: this.port, method, path, headers },
-        (response) => {
-          let text = ''
-          response.setEncoding('utf8')
-          response.on('data', (chunk: string) => {
-            text += chunk
-          })
-          response.on('end', () => {
-            resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text })
-          })
-          response.on('error', reject)
-        },
-      )
-      request.on('error', (cause) => {
-        reject(
-          new RuntimeApiError(`${method} ${path} failed: ${cause.message}`, undefined, { cause }),
-        )
-      })
-      request.end(body)
-    })
+  private post(path: string, headers: string, body: string): Promise<HttpReply> {
+    const length = `Content-Length: ${Buffer.byteLength(body)}\r\n`
+    return this.exchange('POST', path, this.head('POST', path, headers + length) + body)
+  }
+
+  /** A request head; `headers` are complete header lines, each ending in CRLF. */
+  private head(method: string, path: string, headers: string): string {
+    return `${method} ${path} HTTP/1.1\r\nHost: ${this.host}\r\n${headers}\r\n`
+  }
+
+  private async exchange(method: string, path: string, request: string): Promise<HttpReply> {
+    try {
+      return await this.connection.send(request)
+    } catch (cause) {
+      const message = cause instanceof Error ? cause.message : String(cause)
+      throw new RuntimeApiError(`${method} ${path} failed: ${message}`, undefined, { cause })
+    }
   }
 }
 
-function createAgent(): http.Agent {
-  return new http.Agent({ keepAlive: true, maxSockets: 1 })
-}
-
-function unexpected(method: string, path: string, reply: Reply): RuntimeApiError {
+function unexpected(method: string, path: string, reply: HttpReply): RuntimeApiError {
   const detail = reply.body.length > 200 ? `${reply.body.slice(0, 200)}...` : reply.body
   return new RuntimeApiError(
     `${method} ${path} answered ${reply.status}${detail === '' ? '' : `: ${detail}`}`,

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import net, { type AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -31,6 +31,47 @@ async function runAgainst(route: Route): Promise<{ code: number | null; stdout: 
   })
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
+  return runRuntime(port)
+}
+
+let rawServer: net.Server | undefined
+afterEach(async () => {
+  if (rawServer === undefined) return
+  await new Promise((resolve) => rawServer!.close(resolve))
+  rawServer = undefined
+})
+
+/**
+ * A Runtime API that writes raw bytes: `answer` gets each request's head and body and
+ * returns the bytes of the reply, or ends the socket itself.
+ */
+async function runAgainstRaw(
+  answer: (socket: net.Socket, head: string, body: string) => string | undefined,
+): Promise<{ code: number | null; stdout: string }> {
+  rawServer = net.createServer((socket) => {
+    let buffered = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (text: string) => {
+      buffered += text
+      for (;;) {
+        const end = buffered.indexOf('\r\n\r\n')
+        if (end === -1) return
+        const head = buffered.slice(0, end)
+        const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0)
+        if (Buffer.byteLength(buffered.slice(end + 4)) < length) return
+        const body = buffered.slice(end + 4, end + 4 + length)
+        buffered = buffered.slice(end + 4 + length)
+        const reply = answer(socket, head, body)
+        if (reply !== undefined) socket.write(reply)
+      }
+    })
+  })
+  await new Promise<void>((resolve) => rawServer!.listen(0, '127.0.0.1', resolve))
+  const { port } = rawServer.address() as AddressInfo
+  return runRuntime(port)
+}
+
+async function runRuntime(port: number): Promise<{ code: number | null; stdout: string }> {
   const child = spawn(process.execPath, [BIN], {
     cwd: TASK_ROOT,
     env: {
@@ -103,6 +144,56 @@ describe('malformed Runtime API replies', () => {
     expect(posts[0]!.url).toBe('/2018-06-01/runtime/invocation/req-1/error')
     expect(posts[0]!.type).toBe('Runtime.MalformedEvent')
     expect(posts[0]!.body).toMatchObject({ errorType: 'Runtime.MalformedEvent' })
+  })
+
+  it('reads an event sent with chunked transfer-encoding and posts the response', async () => {
+    const posts: { head: string; body: string }[] = []
+    const { code } = await runAgainstRaw((_socket, head, body) => {
+      if (head.startsWith('POST ')) {
+        posts.push({ head: head.split('\r\n')[0]!, body })
+        return 'HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n'
+      }
+      if (posts.length > 0) return 'HTTP/1.1 410 Gone\r\nContent-Length: 0\r\n\r\n'
+      return (
+        'HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: req-1\r\n' +
+        `Lambda-Runtime-Deadline-Ms: ${Date.now() + 1000}\r\nTransfer-Encoding: chunked\r\n\r\n` +
+        '4\r\n{"a"\r\n3\r\n:1}\r\n0\r\n\r\n'
+      )
+    })
+    expect(code).toBe(1)
+    expect(posts).toEqual([
+      { head: 'POST /2018-06-01/runtime/invocation/req-1/response HTTP/1.1', body: '{"a":1}' },
+    ])
+  })
+
+  it.each([
+    [
+      'a bad status line',
+      'HTTP/1.1 twohundred OK\r\n\r\n',
+      'malformed status line "HTTP/1.1 twohundred OK"',
+    ],
+    [
+      'a body cut short by the connection closing',
+      'HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r\r\nContent-Length: 50\r\n\r\n{"a"',
+      'the connection closed in the middle of the body of the reply',
+    ],
+    [
+      'a connection closed in the middle of the head',
+      'HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Req',
+      'the connection closed in the middle of the head of the reply',
+    ],
+    ['a connection closed before any reply', '', 'the connection closed before a reply arrived'],
+  ])('exits 1 with a clear log line on %s from invocation/next', async (_name, bytes, reason) => {
+    const { code, stdout } = await runAgainstRaw((socket) => {
+      socket.end(bytes)
+      return undefined
+    })
+    expect(code).toBe(1)
+    const line = JSON.parse(stdout.trim().split('\n').at(-1)!)
+    expect(line).toMatchObject({
+      level: 'ERROR',
+      message: `GET /2018-06-01/runtime/invocation/next failed: ${reason}`,
+    })
   })
 
   it('exits 1 when AWS_LAMBDA_RUNTIME_API is missing', async () => {
