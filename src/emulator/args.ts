@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { MAX_ENVIRONMENTS } from '../snapshot/restore.js'
 
 /** What `snapstart run` was asked to do, after validation. */
 export interface RunOptions {
@@ -26,7 +27,23 @@ export interface RunOptions {
   memoryMb?: number
   /** Print the whole run as one JSON document on stdout. */
   json: boolean
+  /** Take a real snapshot (`--snapshot v8`) instead of pausing one runtime process. */
+  snapshot?: SnapshotRunOptions
 }
+
+/** What `--snapshot` and `--environments` asked for. */
+export interface SnapshotRunOptions {
+  /** The snapshot technique; `v8` is a Node startup snapshot. */
+  mode: SnapshotMode
+  /** How many processes the snapshot is restored into, 1 to 64, default 1. */
+  environments: number
+}
+
+/** The values `--snapshot` accepts. */
+export const SNAPSHOT_MODES = ['v8'] as const
+
+/** A value `--snapshot` accepts. */
+export type SnapshotMode = (typeof SNAPSHOT_MODES)[number]
 
 /** A parsed command line. */
 export type Command =
@@ -67,6 +84,8 @@ Options:
   --while-frozen CMD    run CMD through the shell during the frozen pause; the pause lasts
                         until it ends, and the run stops if it fails
   --on-demand           start in on-demand mode: no hooks, no restore
+  --snapshot v8         take a real snapshot instead of a pause: see below
+  --environments N      with --snapshot v8, restore into N processes, 1 to 64 (default: 1)
   --env K=V             environment variable for the function; repeatable
   --timeout S           function timeout in seconds, 1 to 900 (default: 3)
   --memory MB           memory size in MB, 128 to 10240 (default: 128)
@@ -74,11 +93,23 @@ Options:
   -h, --help            show this help
   --version             show the version
 
+--snapshot v8 bundles the handler (esbuild must be installed), builds a Node startup
+snapshot with init and the before-snapshot hooks run during the build, restores it into N
+processes in parallel (after-restore hooks, then the events), and runs the same handler
+once as a cold start for comparison. Processes' output goes to stderr, each line prefixed
+[build], [environment N] or [cold start]. With one environment, stdout has one line per
+event as above; with more, each line is tagged: {"environment":1,"response":...} for a
+response, {"environment":1,"error":{...}} for an error (environments numbered from 1, in
+order). --frozen, --while-frozen and --on-demand do not apply; --timeout limits each
+restored process as a whole (10 s for the restore plus S per event).
+
 Exit status: 0 when every phase and invocation succeeded, 1 when one failed, 2 for a
 command line that cannot run.`
 
 const OPTIONS = {
   export: { type: 'string' },
+  snapshot: { type: 'string' },
+  environments: { type: 'string' },
   event: { type: 'string', multiple: true },
   repeat: { type: 'string' },
   frozen: { type: 'string' },
@@ -123,6 +154,7 @@ export function parseCommand(argv: readonly string[], io: ArgsIo = nodeIo()): Co
     throw new UsageError(`handler file "${handler}" not found: check the path (from ${io.cwd})`)
   }
 
+  const snapshot = parseSnapshot(values)
   const onDemand = values['on-demand'] === true
   if (onDemand && values.frozen !== undefined) {
     throw new UsageError('--frozen cannot be used with --on-demand: on-demand mode never freezes')
@@ -147,6 +179,7 @@ export function parseCommand(argv: readonly string[], io: ArgsIo = nodeIo()): Co
     env: parseEnv(values.env ?? []),
     json: values.json === true,
   }
+  if (snapshot !== undefined) options.snapshot = snapshot
   if (values.export !== undefined) options.export = parseExport(values.export)
   if (values['while-frozen'] !== undefined) options.whileFrozen = values['while-frozen']
   if (values.timeout !== undefined) {
@@ -156,6 +189,43 @@ export function parseCommand(argv: readonly string[], io: ArgsIo = nodeIo()): Co
     options.memoryMb = parseRange('--memory', values.memory, 128, 10_240, 'MB')
   }
   return { command: 'run', options }
+}
+
+/** The options of the snapshot mode, checked against the options it cannot take. */
+function parseSnapshot(values: {
+  snapshot?: string
+  environments?: string
+  'on-demand'?: boolean
+  frozen?: string
+  'while-frozen'?: string
+}): SnapshotRunOptions | undefined {
+  if (values.snapshot === undefined) {
+    if (values.environments === undefined) return undefined
+    throw new UsageError(
+      '--environments needs --snapshot v8: only a real snapshot restores into several processes',
+    )
+  }
+  const mode = SNAPSHOT_MODES.find((accepted) => accepted === values.snapshot)
+  if (mode === undefined) {
+    throw new UsageError(
+      `--snapshot: "${values.snapshot}" is not a snapshot mode; the accepted value is v8`,
+    )
+  }
+  const conflict = values['on-demand']
+    ? ['--on-demand', 'on-demand mode takes no snapshot']
+    : values.frozen !== undefined
+      ? ['--frozen', 'a real snapshot has no frozen pause to hold']
+      : values['while-frozen'] !== undefined
+        ? ['--while-frozen', 'a real snapshot has no frozen pause to run it in']
+        : undefined
+  if (conflict !== undefined) {
+    throw new UsageError(`${conflict[0]} cannot be used with --snapshot v8: ${conflict[1]}`)
+  }
+  const environments =
+    values.environments === undefined
+      ? 1
+      : parseRange('--environments', values.environments, 1, MAX_ENVIRONMENTS, 'processes')
+  return { mode, environments }
 }
 
 /**

@@ -1,14 +1,37 @@
 #!/usr/bin/env node
 import { type ChildProcess, spawn } from 'node:child_process'
-import { realpathSync } from 'node:fs'
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { buildSnapshot, restoreSnapshot, SnapshotInitError } from '../snapshot/index.js'
+import type {
+  BuildSnapshotOptions,
+  BuiltSnapshot,
+  RestoreSnapshotOptions,
+  SnapshotInvocation,
+  SnapshotProcessFailure,
+} from '../snapshot/types.js'
 import type { PhaseReport } from '../types.js'
 import { VERSION } from '../version.js'
-import { type ArgsIo, nodeIo, parseCommand, type RunOptions, USAGE, UsageError } from './args.js'
+import {
+  type ArgsIo,
+  nodeIo,
+  parseCommand,
+  type RunOptions,
+  type SnapshotRunOptions,
+  USAGE,
+  UsageError,
+} from './args.js'
 import { type Emulator, startEmulator } from './emulator.js'
-import { renderTimeline } from './timeline.js'
+import {
+  renderSnapshotTimeline,
+  renderTimeline,
+  type SnapshotEnvironmentReport,
+  type SnapshotTimeline,
+} from './timeline.js'
 import type { EmulatorFailure, EmulatorOptions, InvocationResult, TimelineStep } from './types.js'
 
 /** The part of a running emulator the CLI uses. */
@@ -27,6 +50,26 @@ export interface CliDeps {
   stderr: { write(text: string): unknown; isTTY?: boolean }
   env: NodeJS.ProcessEnv
   io: ArgsIo
+  /** What `--snapshot v8` calls; default `buildSnapshot` and `restoreSnapshot`. */
+  snapshot?: SnapshotApi
+}
+
+/** The snapshot functions the CLI calls; replaced in tests. */
+export interface SnapshotApi {
+  buildSnapshot: typeof buildSnapshot
+  restoreSnapshot: typeof restoreSnapshot
+}
+
+/**
+ * The JSON document `--json` prints for `--snapshot v8`: the build, each restored
+ * environment (numbered from 1) and the cold start, as the timeline shows them.
+ */
+export interface SnapshotRunDocument extends SnapshotTimeline {
+  handler: string
+  mode: 'snapshot-v8'
+  events: unknown[]
+  environments: SnapshotEnvironmentReport[]
+  outcome: RunDocument['outcome']
 }
 
 /** The JSON document `--json` prints. */
@@ -78,6 +121,12 @@ export async function main(argv: readonly string[], deps: CliDeps = nodeDeps()):
   if (command.command === 'version') {
     deps.stdout.write(`${VERSION}\n`)
     return 0
+  }
+  const { snapshot } = command.options
+  if (snapshot !== undefined) {
+    const document = await runSnapshot(command.options, snapshot, deps)
+    reportSnapshot(document, command.options, deps)
+    return document.outcome.status === 'ok' ? 0 : EXIT_FAILED
   }
   const document = await runLifecycle(command.options, deps)
   report(document, command.options, deps)
@@ -299,6 +348,237 @@ function report(document: RunDocument, options: RunOptions, deps: CliDeps): void
       ? ''
       : ` (runtime exited with code ${outcome.exitCode})`
   deps.stderr.write(`snapstart: ${outcome.errorType}: ${outcome.errorMessage}${exit}\n`)
+}
+
+/** Lambda's limit for the restore and the after-restore hooks, in milliseconds. */
+const RESTORE_LIMIT_MS = 10_000
+
+/** The error type a restored (or cold-started) process's failure is reported with. */
+const FAILURE_TYPES: Record<SnapshotProcessFailure['kind'], string> = {
+  afterRestore: 'Runtime.AfterRestoreError',
+  timeout: 'Sandbox.Timedout',
+  init: 'Runtime.ExitError',
+  events: 'Runtime.ExitError',
+  crash: 'Runtime.ExitError',
+}
+
+/**
+ * Builds a startup snapshot of the handler, restores it into the environments, and removes
+ * the snapshot's directory whatever happened. Never rejects: a failure is the outcome.
+ */
+async function runSnapshot(
+  options: RunOptions,
+  snapshot: SnapshotRunOptions,
+  deps: CliDeps,
+): Promise<SnapshotRunDocument> {
+  const api = deps.snapshot ?? { buildSnapshot, restoreSnapshot }
+  const document: SnapshotRunDocument = {
+    handler: options.handler,
+    mode: 'snapshot-v8',
+    events: options.events,
+    build: { status: 'failed', durationMs: 0 },
+    environments: [],
+    coldStart: undefined,
+    outcome: { status: 'ok' },
+  }
+  const outDir = mkdtempSync(join(tmpdir(), 'middy-snapstart-snapshot-'))
+  const dirs = new Set([outDir])
+  const removeDirs = () => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  }
+  cleanups.add(removeDirs)
+  try {
+    const built = await buildStep(document, options, outDir, api, deps)
+    if (built === undefined) return document
+    dirs.add(built.outDir)
+
+    const result = await api.restoreSnapshot(built, restoreOptions(options, snapshot, deps))
+    const coldMs = result.coldStart?.firstInvocationMs
+    document.environments = result.environments.map(({ index, output, ...environment }) => {
+      const report: SnapshotEnvironmentReport = { environment: index + 1, ...environment }
+      const ms = environment.firstInvocationMs
+      if (ms !== undefined && coldMs !== undefined && coldMs > 0) report.coldRatio = ms / coldMs
+      return report
+    })
+    if (result.coldStart !== undefined) {
+      const { output, ...coldStart } = result.coldStart
+      document.coldStart = coldStart
+    }
+    document.outcome = snapshotOutcome(document)
+  } catch (error) {
+    document.outcome = { status: 'failed', ...snapshotFailure(error) }
+  } finally {
+    removeDirs()
+    cleanups.delete(removeDirs)
+  }
+  return document
+}
+
+/** Bundles and builds the snapshot; on failure, records it and resolves to `undefined`. */
+async function buildStep(
+  document: SnapshotRunDocument,
+  options: RunOptions,
+  outDir: string,
+  api: SnapshotApi,
+  deps: CliDeps,
+): Promise<BuiltSnapshot | undefined> {
+  const build: BuildSnapshotOptions = {
+    handler: options.handler,
+    cwd: deps.io.cwd,
+    env: { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(options.memoryMb ?? 128), ...options.env },
+    outDir,
+    onLog: (line) => deps.stderr.write(`[build] ${line}\n`),
+  }
+  if (options.export !== undefined) build.export = options.export
+  const start = performance.now()
+  try {
+    const built = await api.buildSnapshot(build)
+    document.build = {
+      status: 'ok',
+      export: built.export,
+      sizeBytes: built.sizeBytes,
+      bundleMs: built.bundleMs,
+      buildMs: built.buildMs,
+      initMs: built.initMs,
+      beforeSnapshot: built.beforeSnapshot,
+      nodeVersion: built.nodeVersion,
+    }
+    return built
+  } catch (error) {
+    document.build = { status: 'failed', durationMs: performance.now() - start }
+    if (error instanceof SnapshotInitError && error.report !== undefined) {
+      document.build.beforeSnapshot = error.report
+    }
+    document.outcome = { status: 'failed', ...snapshotFailure(error) }
+    return undefined
+  }
+}
+
+/**
+ * Limitation: the snapshot processes do not time out one invocation at a time, so
+ * `--timeout` limits each restored process as a whole (`RESTORE_LIMIT_MS` plus the timeout
+ * for each event), and `context.getRemainingTimeInMillis()` counts down from 3 s whatever
+ * `--timeout` says.
+ */
+function restoreOptions(
+  options: RunOptions,
+  snapshot: SnapshotRunOptions,
+  deps: CliDeps,
+): RestoreSnapshotOptions {
+  const restore: RestoreSnapshotOptions = {
+    environments: snapshot.environments,
+    events: options.events,
+    onLog: (line, _stream, environment) => {
+      const source = environment === 'cold' ? 'cold start' : `environment ${environment + 1}`
+      deps.stderr.write(`[${source}] ${line}\n`)
+    },
+  }
+  if (options.timeoutSeconds !== undefined) {
+    restore.timeoutMs = RESTORE_LIMIT_MS + options.timeoutSeconds * 1000 * options.events.length
+  }
+  return restore
+}
+
+/**
+ * The run's outcome: the first environment that stopped, else the first invocation that
+ * failed, else a failure of the cold start.
+ */
+function snapshotOutcome(document: SnapshotRunDocument): RunDocument['outcome'] {
+  const count = document.environments.length
+  const stopped = document.environments.filter((environment) => environment.failure)
+  const first = stopped[0]
+  if (first?.failure !== undefined) {
+    const more = stopped.length > 1 ? ` (and ${stopped.length - 1} more)` : ''
+    return processFailure(first.failure, `environment ${first.environment} of ${count}`, more)
+  }
+  for (const environment of document.environments) {
+    const failed = environment.responses.find((response) => response.status === 'error')
+    if (failed !== undefined) {
+      return invocationFailure(failed, document, `in environment ${environment.environment}`)
+    }
+  }
+  const cold = document.coldStart
+  if (cold?.failure !== undefined) return processFailure(cold.failure, 'the cold start', '')
+  if (cold?.response?.status === 'error') {
+    return invocationFailure(cold.response, document, 'in the cold start')
+  }
+  return { status: 'ok' }
+}
+
+function processFailure(
+  failure: SnapshotProcessFailure,
+  where: string,
+  more: string,
+): RunDocument['outcome'] {
+  return {
+    status: 'failed',
+    errorType: FAILURE_TYPES[failure.kind],
+    errorMessage: `${where} stopped${more}: ${failure.message}`,
+    exitCode: failure.exitCode,
+  }
+}
+
+function invocationFailure(
+  invocation: SnapshotInvocation,
+  document: SnapshotRunDocument,
+  where: string,
+): RunDocument['outcome'] {
+  return {
+    status: 'failed',
+    errorType: invocation.error?.errorType ?? 'Runtime.Unknown',
+    errorMessage:
+      `invocation ${invocation.index + 1} of ${document.events.length} failed ${where}: ` +
+      (invocation.error?.errorMessage ?? 'no message'),
+  }
+}
+
+/** A thrown error as it is: its class name and message (snapshot errors say the fix). */
+function snapshotFailure(error: unknown): EmulatorFailure {
+  const { errorType, errorMessage } = toFailure(error)
+  return { errorType, errorMessage }
+}
+
+/**
+ * Writes the responses to stdout (one line each, tagged with the environment when there
+ * are several) and the timeline to stderr, or the whole document with `--json`, then the
+ * failure, if any.
+ */
+function reportSnapshot(document: SnapshotRunDocument, options: RunOptions, deps: CliDeps) {
+  if (options.json) {
+    deps.stdout.write(`${JSON.stringify(document, null, 2)}\n`)
+  } else {
+    const tagged = (options.snapshot?.environments ?? 1) > 1
+    for (const environment of document.environments) {
+      for (const invocation of environment.responses) {
+        const line = snapshotResponseLine(invocation, tagged ? environment.environment : undefined)
+        deps.stdout.write(`${JSON.stringify(line)}\n`)
+      }
+    }
+    const color = deps.stderr.isTTY === true && !deps.env.NO_COLOR
+    deps.stderr.write(renderSnapshotTimeline(document, { color }))
+  }
+  const outcome = document.outcome
+  if (outcome.status === 'ok') return
+  const exit =
+    outcome.exitCode === undefined || outcome.exitCode === null
+      ? ''
+      : ` (exited with code ${outcome.exitCode})`
+  deps.stderr.write(`snapstart: ${outcome.errorType}: ${outcome.errorMessage}${exit}\n`)
+}
+
+/**
+ * One stdout line: the response (or Lambda's error payload) as it is, or, with several
+ * environments, `{"environment":N,"response":...}` or `{"environment":N,"error":{...}}`.
+ */
+function snapshotResponseLine(
+  invocation: SnapshotInvocation,
+  environment: number | undefined,
+): unknown {
+  const ok = invocation.status === 'ok'
+  if (environment === undefined) return ok ? (invocation.response ?? null) : invocation.error
+  return ok
+    ? { environment, response: invocation.response ?? null }
+    : { environment, error: invocation.error }
 }
 
 function isPhaseReport(value: unknown): value is PhaseReport {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { type ArgsIo, parseCommand, parseDuration, UsageError } from '../../src/emulator/args.js'
+import {
+  type ArgsIo,
+  parseCommand,
+  parseDuration,
+  USAGE,
+  UsageError,
+} from '../../src/emulator/args.js'
 
 /** A file system with `handler.mjs` and the given files under /project. */
 function fakeIo(files: Record<string, string> = {}, stdin = ''): ArgsIo {
@@ -203,6 +209,85 @@ describe('parseCommand', () => {
     const text = usageError(argv, io)
     expect(text.slice(0, message.length)).toBe(message)
     expect(text).not.toContain('\n')
+  })
+})
+
+describe('parseCommand with --snapshot', () => {
+  it('is described in the usage, with the shape of tagged response lines', () => {
+    expect(USAGE).toContain('  --snapshot v8 ')
+    expect(USAGE).toContain('  --environments N ')
+    expect(USAGE).toContain('{"environment":1,"response":...}')
+    expect(USAGE).toContain('{"environment":1,"error":{...}}')
+  })
+
+  it('reads --snapshot v8 with one environment by default', () => {
+    expect(parse(['run', 'handler.mjs', '--snapshot', 'v8'])).toEqual({
+      command: 'run',
+      options: {
+        handler: 'handler.mjs',
+        events: [{}],
+        repeat: 1,
+        frozenMs: 0,
+        onDemand: false,
+        env: {},
+        json: false,
+        snapshot: { mode: 'v8', environments: 1 },
+      },
+    })
+  })
+
+  it('reads --environments and keeps the options that apply to a snapshot', () => {
+    const io = fakeIo({ '/project/a.json': '{"a":1}' })
+    const argv = ['run', 'handler.mjs', '--snapshot=v8', '--environments', '64', '--event']
+    const command = parse(
+      [...argv, 'a.json', '--repeat', '2', '--env', 'A=1', '--timeout', '5', '--memory', '256'],
+      io,
+    )
+    expect(command).toMatchObject({
+      options: {
+        events: [{ a: 1 }, { a: 1 }],
+        env: { A: '1' },
+        timeoutSeconds: 5,
+        memoryMb: 256,
+        snapshot: { mode: 'v8', environments: 64 },
+      },
+    })
+  })
+
+  it.each([
+    [['--snapshot', 'V8'], '--snapshot: "V8" is not a snapshot mode; the accepted value is v8'],
+    [['--snapshot', ''], '--snapshot: "" is not a snapshot mode; the accepted value is v8'],
+    [
+      ['--environments', '2'],
+      '--environments needs --snapshot v8: only a real snapshot restores into several processes',
+    ],
+    [
+      ['--snapshot', 'v8', '--environments', '0'],
+      '--environments: "0" must be a whole number of processes, 1 to 64',
+    ],
+    [
+      ['--snapshot', 'v8', '--environments', '1.5'],
+      '--environments: "1.5" must be a whole number of processes, 1 to 64',
+    ],
+    [
+      ['--snapshot', 'v8', '--environments', '65'],
+      '--environments: "65" must be a whole number of processes, 1 to 64',
+    ],
+    [
+      ['--snapshot', 'v8', '--on-demand'],
+      '--on-demand cannot be used with --snapshot v8: on-demand mode takes no snapshot',
+    ],
+    [
+      ['--snapshot', 'v8', '--frozen', '0'],
+      '--frozen cannot be used with --snapshot v8: a real snapshot has no frozen pause to hold',
+    ],
+    [
+      ['--snapshot', 'v8', '--while-frozen', 'echo hi'],
+      '--while-frozen cannot be used with --snapshot v8: a real snapshot has no frozen pause ' +
+        'to run it in',
+    ],
+  ])('refuses %j with a one-line message', (argv, message) => {
+    expect(usageError(['run', 'handler.mjs', ...argv])).toBe(message)
   })
 })
 

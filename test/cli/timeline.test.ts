@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { formatMs, renderTimeline } from '../../src/emulator/timeline.js'
+import {
+  formatBytes,
+  formatMs,
+  renderSnapshotTimeline,
+  renderTimeline,
+  type SnapshotTimeline,
+} from '../../src/emulator/timeline.js'
 import type { TimelineStep } from '../../src/emulator/types.js'
+import type { PhaseReport } from '../../src/types.js'
 
 const run: TimelineStep[] = [
   { kind: 'init', name: 'init', startMs: 0, durationMs: 40, status: 'ok' },
@@ -110,5 +117,196 @@ describe('formatMs', () => {
     [Number.NaN, '0.0'],
   ])('formats %d as %s', (ms, text) => {
     expect(formatMs(ms)).toBe(text)
+  })
+})
+
+/** A phase report with the given hooks, each `[name, ms, status]`. */
+function phase(
+  name: PhaseReport['phase'],
+  status: PhaseReport['status'],
+  hooks: [string, number, PhaseReport['hooks'][number]['status']][],
+): PhaseReport {
+  return {
+    phase: name,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: hooks.reduce((sum, [, ms]) => sum + ms, 0),
+    status,
+    budgetMs: 10_000,
+    hooks: hooks.map(([hook, durationMs, hookStatus]) => ({
+      name: hook,
+      durationMs,
+      status: hookStatus,
+    })),
+  }
+}
+
+describe('renderSnapshotTimeline', () => {
+  const ok = (index: number, durationMs: number) =>
+    ({ index, status: 'ok', response: null, durationMs }) as const
+
+  it('draws the build, each environment with its ratio to the cold start, the cold start', () => {
+    const run: SnapshotTimeline = {
+      build: {
+        status: 'ok',
+        export: 'handler',
+        sizeBytes: 4_402_193,
+        bundleMs: 20,
+        buildMs: 210,
+        initMs: 80,
+        beforeSnapshot: phase('beforeSnapshot', 'ok', [['flush', 4, 'ok']]),
+        nodeVersion: 'v20.20.2',
+      },
+      environments: [1, 2].map((environment) => ({
+        environment,
+        pid: 10 + environment,
+        restoreMs: 22,
+        firstInvocationMs: 24,
+        afterRestore: phase('afterRestore', 'ok', [['reconnect', 2, 'ok']]),
+        responses: [ok(0, 1), ok(1, 0.5)],
+        coldRatio: 0.3,
+      })),
+      coldStart: { pid: 20, initMs: 79, firstInvocationMs: 80, response: ok(0, 1) },
+    }
+
+    expect(renderSnapshotTimeline(run, { barWidth: 8 })).toBe(
+      [
+        'build',
+        '  bundle           ok         20.0 ms  ██',
+        '  init             ok         80.0 ms  ████████',
+        '  before-snapshot  ok          4.0 ms  ▍',
+        '    flush          ok          4.0 ms  ▍',
+        '  snapshot 4.4 MB, build process 210.0 ms',
+        'environment 1',
+        '  start + restore  ok         20.0 ms  ██',
+        '  after-restore    ok          2.0 ms  ▎',
+        '    reconnect      ok          2.0 ms  ▎',
+        '  invoke #1        ok          1.0 ms  ▏',
+        '  invoke #2        ok          0.5 ms  ▏',
+        '  first response 24.0 ms after start: 0.30 of the cold start',
+        'environment 2',
+        '  start + restore  ok         20.0 ms  ██',
+        '  after-restore    ok          2.0 ms  ▎',
+        '    reconnect      ok          2.0 ms  ▎',
+        '  invoke #1        ok          1.0 ms  ▏',
+        '  invoke #2        ok          0.5 ms  ▏',
+        '  first response 24.0 ms after start: 0.30 of the cold start',
+        'cold start',
+        '  start + init     ok         79.0 ms  ███████▉',
+        '  invoke #1        ok          1.0 ms  ▏',
+        '  first response 80.0 ms after start',
+        '',
+      ].join('\n'),
+    )
+  })
+
+  it('shows a failed build with its before-snapshot hooks, and nothing after it', () => {
+    const run: SnapshotTimeline = {
+      build: {
+        status: 'failed',
+        durationMs: 150,
+        beforeSnapshot: phase('beforeSnapshot', 'failed', [
+          ['drain', 3, 'failed'],
+          ['close', 0, 'skipped'],
+        ]),
+      },
+      environments: [],
+    }
+
+    expect(renderSnapshotTimeline(run, { barWidth: 4 })).toBe(
+      [
+        'build',
+        '  bundle + build   failed     150.0 ms  ████',
+        '  before-snapshot  failed       3.0 ms  ▏',
+        '    drain          failed       3.0 ms  ▏',
+        '    close          skipped      0.0 ms',
+        '',
+      ].join('\n'),
+    )
+  })
+
+  it('ends a stopped environment with the reason, without a restore time or ratio', () => {
+    const run: SnapshotTimeline = {
+      build: {
+        status: 'ok',
+        export: 'handler',
+        sizeBytes: 999,
+        bundleMs: 1,
+        buildMs: 2,
+        initMs: 1,
+        beforeSnapshot: phase('beforeSnapshot', 'ok', []),
+        nodeVersion: 'v20.20.2',
+      },
+      environments: [
+        {
+          environment: 1,
+          pid: 11,
+          restoreMs: undefined,
+          firstInvocationMs: undefined,
+          afterRestore: phase('afterRestore', 'failed', [['fetchSecret', 2, 'failed']]),
+          responses: [],
+          failure: {
+            kind: 'afterRestore',
+            message: 'SnapStartPhaseError: fetchSecret failed',
+            exitCode: 65,
+            signal: null,
+          },
+        },
+        {
+          environment: 2,
+          pid: 12,
+          restoreMs: 5,
+          firstInvocationMs: 6,
+          afterRestore: phase('afterRestore', 'ok', []),
+          responses: [{ index: 0, status: 'error', durationMs: 1 }],
+        },
+      ],
+      coldStart: {
+        pid: 20,
+        initMs: 4,
+        firstInvocationMs: undefined,
+        response: undefined,
+        failure: {
+          kind: 'timeout',
+          message: 'killed after 30000 ms',
+          exitCode: null,
+          signal: null,
+        },
+      },
+    }
+
+    expect(renderSnapshotTimeline(run, { barWidth: 5 })).toBe(
+      [
+        'build',
+        '  bundle           ok         1.0 ms  █',
+        '  init             ok         1.0 ms  █',
+        '  before-snapshot  ok         0.0 ms',
+        '  snapshot 999 B, build process 2.0 ms',
+        'environment 1',
+        '  after-restore    failed     2.0 ms  ██',
+        '    fetchSecret    failed     2.0 ms  ██',
+        '  stopped: SnapStartPhaseError: fetchSecret failed',
+        'environment 2',
+        '  start + restore  ok         5.0 ms  █████',
+        '  after-restore    ok         0.0 ms',
+        '  invoke #1        failed     1.0 ms  █',
+        '  first response 6.0 ms after start',
+        'cold start',
+        '  start + init     ok         4.0 ms  ████',
+        '  stopped: killed after 30000 ms',
+        '',
+      ].join('\n'),
+    )
+  })
+})
+
+describe('formatBytes', () => {
+  it.each([
+    [0, '0 B'],
+    [999, '999 B'],
+    [1000, '1.0 kB'],
+    [65_432, '65.4 kB'],
+    [4_402_193, '4.4 MB'],
+  ])('formats %d as %s', (bytes, text) => {
+    expect(formatBytes(bytes)).toBe(text)
   })
 })
