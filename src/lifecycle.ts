@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks'
 import { SnapStartPhaseError, SnapStartStateError, SnapStartTimeoutError } from './errors.js'
 import { log } from './log.js'
 import { ordered } from './registry.js'
@@ -128,6 +127,8 @@ export function reset(): void {
   state.firstInvocationPending = false
   state.restored = false
   state.handler = undefined
+  state.restoreBudgetMs = undefined
+  state.fromEnvironment = undefined
   state.strict = process.env.SNAPSTART_STRICT === 'true'
   state.generation++
 }

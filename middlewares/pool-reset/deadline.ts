@@ -1,5 +1,3 @@
-import { performance } from 'node:perf_hooks'
-
 /** A point in time (monotonic clock) after which waiting stops, and a signal to stop sooner. */
 export interface Deadline {
   /** `performance.now()` value at which time is up. */

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks'
 import { whenSettled } from '../../src/lifecycle.js'
 import { log } from '../../src/log.js'
 import { registerResource } from '../../src/registry.js'

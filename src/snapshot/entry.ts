@@ -2,7 +2,6 @@
 // a restored environment (`--snapshot-blob`), and the cold-start comparison (plain node).
 // It may use built-in modules only: nothing else can be required while a snapshot builds.
 import { readFileSync, writeSync } from 'node:fs'
-import { performance } from 'node:perf_hooks'
 import v8 from 'node:v8'
 import { SnapStartPhaseError } from '../errors.js'
 import {
