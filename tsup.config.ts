@@ -13,6 +13,7 @@ export const entries = {
   'secret-refresh': 'middlewares/secret-refresh/index.ts',
   'rng-reseed': 'middlewares/rng-reseed/index.ts',
   snapshot: 'src/snapshot/index.ts',
+  'web-adapter': 'middlewares/web-adapter/index.ts',
 }
 
 // Executables ship as ESM only: bins are started by node, never required.

@@ -6,9 +6,16 @@ import {
   onPhaseEnd,
   whenSettled,
 } from '../src/lifecycle.js'
+import { log } from '../src/log.js'
 import { shared } from '../src/state.js'
 import type { InitializationType, PhaseReport } from '../src/types.js'
+import { type PoolResetOptions, registerPoolReset } from './pool-reset/pool-reset.js'
 import { PRIMING, type PrimeOptions, registerRuntimePriming } from './prime.js'
+import type { RngReseedOptions } from './rng-reseed/rng-reseed.js'
+import { registerRngReseed } from './rng-reseed/rng-reseed.js'
+import { createStore, type Internal } from './secret-refresh/store.js'
+import type { SecretRefreshOptions } from './secret-refresh/types.js'
+import { validateSnapStartOptions } from './snap-start-options.js'
 
 /** What `snapStart()` puts on `context.snapStart` for each invocation. */
 export interface SnapStartContext {
@@ -46,14 +53,44 @@ export interface SnapStartOptions {
    * warning.
    */
   prime?: PrimeOptions
+  /**
+   * The after-restore phase's budget, in milliseconds (1 to 900 000). The snapstart runtime
+   * reads it after loading the handler; it wins over `SNAPSTART_RESTORE_BUDGET_MS`.
+   * Default 9 000 (Lambda's 10 000 ms restore limit less a 1 000 ms margin).
+   */
+  restoreBudgetMs?: number
+  /**
+   * Make random state unique again after each restore (`rngReseed()`): `true`, or
+   * `{ reseed: [fn] }` for generators of your own. `false` turns off `SNAPSTART_RNG_RESEED`.
+   * Default: what `SNAPSTART_RNG_RESEED` says, else off.
+   */
+  rngReseed?: boolean | RngReseedOptions
+  /**
+   * Close these connection holders before the snapshot and reopen them after the restore
+   * (`poolReset()`). `false` turns off `SNAPSTART_POOL_RESET`. Default: what
+   * `SNAPSTART_POOL_RESET` says, else off.
+   */
+  poolReset?: false | PoolResetOptions
+  /**
+   * Secrets to keep fresh across restores (`secretRefresh()`), keyed by the name each
+   * invocation reads them under: `context.<name>`. `false` turns off `SNAPSTART_SECRETS`.
+   * Default: what `SNAPSTART_SECRETS` says, else none.
+   */
+  secrets?: false | SecretRefreshOptions['secrets']
+  /** The other options of `secretRefresh()` for `secrets`: `refresh`, `maxAgeMs`, ... */
+  secretRefresh?: Omit<SecretRefreshOptions, 'secrets'>
+}
+
+/** What `snapStart()` returns: one middy middleware object. */
+export interface SnapStartMiddleware {
+  before: (request: any) => Promise<void> | undefined
 }
 
 /** The smallest shape of a middy request this middleware needs. */
 interface Request {
   context: { snapStart?: SnapStartContext; [PRIMING]?: true } & object
+  internal?: Record<string, unknown>
 }
-
-const KNOWN_OPTIONS = new Set(['metrics', 'strict', 'prime'])
 
 /**
  * Middy middleware that gives every invocation `context.snapStart` (initialization type,
@@ -61,16 +98,95 @@ const KNOWN_OPTIONS = new Set(['metrics', 'strict', 'prime'])
  * invocation that arrives during the after-restore phase until the phase ends, and fails
  * invocations after a failed phase with that phase's error.
  *
+ * Its options switch on the prebuilt behaviours in the right order: after the restore the
+ * reseed runs first (top priority tier), then the pool reset, then the secrets; before the
+ * snapshot priming runs first (lowest tier), then the secrets, then the pool reset. Every
+ * option is checked here, at module load: an unknown key or a wrong type throws a
+ * `TypeError` naming the option path. An option given here replaces the environment
+ * variable of the same option as a whole; `false` turns that variable's behaviour off.
+ *
  * Building the chain (at module load) registers what it needs once, however many handlers
  * use it.
  */
-export function snapStart(options: SnapStartOptions = {}) {
-  validate(options)
-  if (options.strict !== undefined) configure({ strict: options.strict })
-  if (options.metrics) enableMetrics(options.metrics === true ? {} : options.metrics)
-  if (options.prime !== undefined) registerRuntimePriming(options.prime)
+export function snapStart(options: SnapStartOptions = {}): SnapStartMiddleware {
+  const known = built.get(options)
+  if (known !== undefined) return known
+  validateSnapStartOptions(options)
+  const middleware = build(options)
+  if (typeof options === 'object' && options !== null) built.set(options, middleware)
+  return middleware
+}
 
-  return { before: snapStartMiddlewareBefore }
+/** The middleware built for each options object, so building it again registers nothing. */
+const built = new WeakMap<object, SnapStartMiddleware>()
+
+function build(options: SnapStartOptions): SnapStartMiddleware {
+  if (options.strict !== undefined) configure({ strict: options.strict })
+  if (options.metrics !== undefined) {
+    replaceFromEnvironment('metrics')
+    if (options.metrics) enableMetrics(options.metrics === true ? {} : options.metrics)
+  }
+  if (options.restoreBudgetMs !== undefined) shared().restoreBudgetMs = options.restoreBudgetMs
+  if (options.prime !== undefined) registerRuntimePriming(options.prime)
+  if (options.poolReset !== undefined) {
+    replaceFromEnvironment('poolReset')
+    if (options.poolReset) registerPoolReset(options.poolReset)
+  }
+  let store: Internal | undefined
+  if (options.secrets !== undefined) {
+    replaceFromEnvironment('secrets')
+    if (options.secrets) store = createStore({ ...options.secretRefresh, secrets: options.secrets })
+  }
+  if (options.rngReseed !== undefined) {
+    replaceFromEnvironment('rngReseed')
+    if (options.rngReseed) registerRngReseed(options.rngReseed === true ? {} : options.rngReseed)
+  }
+  if (store === undefined) return { before: snapStartMiddlewareBefore }
+
+  const secrets = store
+  return {
+    // The wait for a running phase is snapStart's own, which lets a priming call through.
+    before: function snapStartWithSecretsBefore(request: Request) {
+      const waiting = snapStartMiddlewareBefore(request)
+      if (waiting === undefined) return assignSecrets(secrets, request)
+      return waiting.then(() => assignSecrets(secrets, request))
+    },
+  }
+}
+
+/**
+ * Puts every secret on `context.<name>` and `request.internal.<name>`, fetching first what
+ * has expired; synchronous when nothing has.
+ */
+function assignSecrets(store: Internal, request: Request): Promise<void> | undefined {
+  const values = store.current()
+  if (!(values instanceof Promise)) {
+    assignValues(request, values)
+    return undefined
+  }
+  return values.then((resolved) => assignValues(request, resolved))
+}
+
+function assignValues(request: Request, values: Record<string, unknown>): void {
+  Object.assign(request.context, values)
+  if (request.internal !== undefined) Object.assign(request.internal, values)
+}
+
+/**
+ * Takes out what the environment configuration registered for `option`, since code gave
+ * the same option. Limitation: a `Math.random` replaced because of `SNAPSTART_RNG_RESEED`
+ * stays replaced (by a generator seeded from `crypto`); it is only no longer reseeded.
+ */
+function replaceFromEnvironment(option: 'metrics' | 'poolReset' | 'secrets' | 'rngReseed') {
+  const fromEnvironment = shared().fromEnvironment
+  const registered = fromEnvironment?.[option]
+  if (fromEnvironment === undefined || registered === undefined) return
+  registered.unregister()
+  delete fromEnvironment[option]
+  log('debug', `snapStart: option "${option}" in code replaces its environment variable`, {
+    type: 'snapstart.config',
+    option,
+  })
 }
 
 /**
@@ -120,16 +236,16 @@ const metricsWriters = new Map<string, (report: PhaseReport) => void>()
 
 /**
  * Subscribes one EMF writer per namespace, however many times the middleware is built: the
- * same writer function is added to a set.
+ * same writer function is added to a set. Returns the unsubscribe.
  */
-function enableMetrics(options: { namespace?: string }): void {
+export function enableMetrics(options: { namespace?: string }): () => void {
   const namespace = options.namespace ?? 'SnapStart'
   let writer = metricsWriters.get(namespace)
   if (writer === undefined) {
     writer = (report) => writeMetrics(namespace, report)
     metricsWriters.set(namespace, writer)
   }
-  onPhaseEnd(writer)
+  return onPhaseEnd(writer)
 }
 
 function writeMetrics(namespace: string, report: PhaseReport): void {
@@ -150,34 +266,4 @@ function writeMetrics(namespace: string, report: PhaseReport): void {
     ...values,
   }
   process.stdout.write(`${JSON.stringify(line)}\n`)
-}
-
-function validate(options: SnapStartOptions): void {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError('snapStart: options must be an object, for example { metrics: true }')
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new TypeError(
-        `snapStart: unknown option "${key}"; known options: ${[...KNOWN_OPTIONS].join(', ')}`,
-      )
-    }
-  }
-  const { metrics, strict } = options
-  const metricsOk =
-    metrics === undefined ||
-    typeof metrics === 'boolean' ||
-    (typeof metrics === 'object' &&
-      metrics !== null &&
-      Object.keys(metrics).every((key) => key === 'namespace') &&
-      (metrics.namespace === undefined ||
-        (typeof metrics.namespace === 'string' && metrics.namespace !== '')))
-  if (!metricsOk) {
-    throw new TypeError(
-      'snapStart: "metrics" must be true, false or { namespace: "NonEmptyString" }',
-    )
-  }
-  if (strict !== undefined && typeof strict !== 'boolean') {
-    throw new TypeError('snapStart: "strict" must be a boolean')
-  }
 }

@@ -1,3 +1,4 @@
+export { configureFromEnvironment } from '../middlewares/environment.js'
 export {
   PRIME_PRIORITY,
   type PrimeOptions,
@@ -6,9 +7,21 @@ export {
 } from '../middlewares/prime.js'
 export {
   type SnapStartContext,
+  type SnapStartMiddleware,
   type SnapStartOptions,
   snapStart,
 } from '../middlewares/snap-start.js'
+export { withSnapStart } from '../middlewares/with-snap-start.js'
+export {
+  CONFIG_VARIABLES,
+  DEFAULT_RESTORE_BUDGET_MS,
+  type EnvironmentConfig,
+  type EnvironmentSecretSource,
+  type GlobalPool,
+  InvalidConfigurationError,
+  readEnvironmentConfig,
+  resolveRestoreBudgetMs,
+} from './config.js'
 export {
   SnapStartLateRegistrationError,
   SnapStartPhaseError,

@@ -22,6 +22,26 @@ export interface ResourceRecord {
 
 export type PhaseListener = (report: PhaseReport) => void
 
+/** Something registered that can be taken back out of the registry. */
+export interface Unregister {
+  unregister(): void
+}
+
+/**
+ * What the environment configuration (`SNAPSTART_*` variables) registered, one entry per
+ * option, so that the same option given in code can replace it. An entry is removed once
+ * code has replaced it.
+ */
+export interface FromEnvironment {
+  rngReseed?: Unregister
+  poolReset?: Unregister
+  /** The store of `SNAPSTART_SECRETS`; its values go on each invocation's context. */
+  secrets?: Unregister & {
+    current(): Record<string, unknown> | Promise<Record<string, unknown>>
+  }
+  metrics?: Unregister
+}
+
 /**
  * Everything the registry and the lifecycle share. It lives on `globalThis` under a
  * `Symbol.for` key so that every copy of the package in the process (the ESM and CJS builds,
@@ -29,7 +49,7 @@ export type PhaseListener = (report: PhaseReport) => void
  * versioned by `schema`: a change to it must bump the number.
  */
 export interface SharedState {
-  readonly schema: 1
+  readonly schema: 2
   readonly version: string
   readonly versionsSeen: Set<string>
   seq: number
@@ -51,13 +71,21 @@ export interface SharedState {
   generation: number
   /** The function handler the runtime loaded, so priming can call it through its chain. */
   handler?: Function
+  /**
+   * The after-restore budget given in code (`snapStart({ restoreBudgetMs })`), in
+   * milliseconds. Runtimes read it after loading the handler; it wins over
+   * `SNAPSTART_RESTORE_BUDGET_MS`.
+   */
+  restoreBudgetMs?: number
+  /** Set once the environment configuration has been applied in this process. */
+  fromEnvironment?: FromEnvironment
 }
 
 const KEY = Symbol.for('middy-snapstart.state')
 
 function create(): SharedState {
   return {
-    schema: 1,
+    schema: 2,
     version: VERSION,
     versionsSeen: new Set([VERSION]),
     seq: 0,

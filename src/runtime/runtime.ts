@@ -1,12 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { performance } from 'node:perf_hooks'
+import { configureFromEnvironment, withEnvironmentSecrets } from '../../middlewares/environment.js'
+import { resolveRestoreBudgetMs } from '../config.js'
 import { SnapStartPhaseError } from '../errors.js'
 import {
   getLastReport,
   INIT_BUDGET_MS,
   markReady,
   provideHandler,
-  RESTORE_BUDGET_MS,
   runAfterRestore,
   runBeforeSnapshot,
 } from '../lifecycle.js'
@@ -59,8 +60,11 @@ export interface RuntimeOptions {
  * phase, 129 after an uncaught exception or unhandled rejection.
  *
  * Environment it reads beyond Lambda's: `SNAPSTART_EMULATOR=1` sends phase reports to the
- * emulator's report channel; `SNAPSTART_RESTORE_BUDGET_MS` overrides the after-restore
- * budget (default 9 000 ms: Lambda's 10 000 ms limit less `RESTORE_MARGIN_MS`).
+ * emulator's report channel; the `SNAPSTART_*` configuration variables are read and applied
+ * before the handler loads (a malformed one fails init with `Runtime.InvalidConfiguration`).
+ * The after-restore budget is `snapStart({ restoreBudgetMs })` in code, else
+ * `SNAPSTART_RESTORE_BUDGET_MS`, else 9 000 ms (Lambda's 10 000 ms limit less
+ * `RESTORE_MARGIN_MS`).
  */
 export async function startRuntime(options: RuntimeOptions = {}): Promise<never> {
   const env = options.env ?? process.env
@@ -143,11 +147,14 @@ class Runtime {
   private async init(): Promise<HandlerFunction> {
     const root = this.env.LAMBDA_TASK_ROOT || process.cwd()
     try {
+      // The SNAPSTART_* variables first, so their hooks register before the handler's.
+      configureFromEnvironment(this.env)
       const loaded = await loadHandler(root, this.env._HANDLER)
       if (loaded.streaming) throw new ResponseStreamingNotSupportedError()
-      provideHandler(loaded.fn)
+      const fn = withEnvironmentSecrets(loaded.fn)
+      provideHandler(fn)
       await this.report({ type: 'init', durationMs: performance.now() })
-      return loaded.fn
+      return fn
     } catch (error) {
       const errorType = error instanceof RuntimeError ? error.name : 'Runtime.ImportModuleError'
       return this.exitWith('init', error, errorType, FATAL_EXIT_CODE)
@@ -203,9 +210,7 @@ class Runtime {
     const requestId = next.requestId
     this.current = requestId
     this.stage = 'invoke'
-    const trace = next.headers['lambda-runtime-trace-id']
-    if (typeof trace === 'string') process.env._X_AMZN_TRACE_ID = trace
-    else delete process.env._X_AMZN_TRACE_ID
+    setTraceId(next.headers['lambda-runtime-trace-id'])
 
     let body: string | undefined
     let failure: unknown
@@ -327,6 +332,16 @@ function call(
   })
 }
 
+/** Sets `_X_AMZN_TRACE_ID`, writing the environment (a `setenv` call) only on a change. */
+function setTraceId(trace: string | string[] | undefined): void {
+  const env = process.env
+  if (typeof trace === 'string') {
+    if (env._X_AMZN_TRACE_ID !== trace) env._X_AMZN_TRACE_ID = trace
+  } else if (env._X_AMZN_TRACE_ID !== undefined) {
+    delete env._X_AMZN_TRACE_ID
+  }
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
@@ -399,10 +414,9 @@ function phaseReportOf(error: unknown, phase: PhaseName): PhaseReport | undefine
   return error instanceof SnapStartPhaseError ? error.report : getLastReport(phase)
 }
 
+/** Code (`snapStart({ restoreBudgetMs })`) over `SNAPSTART_RESTORE_BUDGET_MS` over 9 000. */
 function restoreBudget(env: NodeJS.ProcessEnv): number {
-  const raw = env.SNAPSTART_RESTORE_BUDGET_MS
-  const parsed = raw === undefined ? Number.NaN : Number(raw)
-  return parsed > 0 ? parsed : RESTORE_BUDGET_MS - RESTORE_MARGIN_MS
+  return resolveRestoreBudgetMs(env)
 }
 
 function logApiFailure(error: unknown): void {

@@ -1,0 +1,9 @@
+export {
+  type FastifyLike,
+  type FastifyReplyLike,
+  type FastifyRequestLike,
+  snapStartExpress,
+  snapStartFastify,
+  snapStartRequestListener,
+  type WebAdapterOptions,
+} from './web-adapter.js'

@@ -1,0 +1,292 @@
+import middy from '@middy/core'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  configureFromEnvironment,
+  getAfterRestore,
+  getBeforeSnapshot,
+  getLastReport,
+  InvalidConfigurationError,
+  onPhaseEnd,
+  reset,
+  runAfterRestore,
+  runBeforeSnapshot,
+  snapStart,
+} from '../../src/index.js'
+import { captureLogs } from '../core/helpers.js'
+import { type FakeAws, startFakeAws } from '../support/secrets-endpoint.js'
+import { isolateAwsEnv } from '../support/secrets-env.js'
+
+let logs: ReturnType<typeof captureLogs>
+
+beforeEach(() => {
+  reset()
+  logs = captureLogs()
+})
+afterEach(() => {
+  logs.restore()
+  reset()
+})
+
+/** A custom pool-reset resource that records its calls. */
+function resource(name: string, calls: string[]) {
+  return {
+    name,
+    close: () => void calls.push(`close:${name}`),
+    reopen: () => void calls.push(`reopen:${name}`),
+  }
+}
+
+const names = (hooks: readonly { name: string }[]) => hooks.map((hook) => hook.name)
+
+describe('snapStart(options): validation at factory time, naming the option path', () => {
+  const pool = resource('db', [])
+  it.each([
+    [{ poolreset: {} }, 'snapStart: unknown option "poolreset"; known options: metrics, strict'],
+    [{ restoreBudgetMs: '5000' }, 'snapStart: "restoreBudgetMs" must be a whole number'],
+    [{ restoreBudgetMs: 0 }, 'snapStart: "restoreBudgetMs" must be a whole number'],
+    [{ restoreBudgetMs: 1.5 }, 'snapStart: "restoreBudgetMs" must be a whole number'],
+    [{ rngReseed: 'yes' }, 'snapStart: "rngReseed" must be true, false or { reseed: [functions] }'],
+    [{ rngReseed: { seed: [] } }, 'snapStart: "rngReseed.seed" is not an option of rngReseed'],
+    [{ rngReseed: { reseed: () => {} } }, 'snapStart: "rngReseed.reseed" must be an array'],
+    [{ rngReseed: { reseed: [1] } }, 'snapStart: "rngReseed.reseed[0]" must be a function'],
+    [{ poolReset: true }, 'snapStart: "poolReset" must be false or { resources'],
+    [{ poolReset: { pools: [] } }, 'snapStart: "poolReset.pools" is not an option of poolReset'],
+    [{ poolReset: { resources: 'db' } }, 'snapStart: "poolReset.resources" must be an array'],
+    [{ poolReset: { resources: [] } }, 'snapStart: "poolReset.resources" is empty'],
+    [
+      { poolReset: { resources: [pool], prewarm: -1 } },
+      'snapStart: "poolReset.prewarm" must be a whole number >= 0',
+    ],
+    [
+      { poolReset: { resources: [pool], drainTimeoutMs: 'x' } },
+      'snapStart: "poolReset.drainTimeoutMs" must be a positive number of milliseconds',
+    ],
+    [{ secrets: true }, 'snapStart: "secrets" must be false or an object of named sources'],
+    [{ secrets: {} }, 'snapStart: "secrets" is empty; name at least one source'],
+    [{ secrets: { apiKey: 'sk-1' } }, 'snapStart: "secrets.apiKey" must be a source object'],
+    [
+      { secrets: { apiKey: { source: 'vault' } } },
+      'snapStart: "secrets.apiKey.source" must be "secretsManager", "ssm" or "function"',
+    ],
+    [
+      { secrets: { apiKey: { source: 'secretsManager' } } },
+      'snapStart: "secrets.apiKey.secretId" must be a non-empty string',
+    ],
+    [
+      { secrets: { apiKey: { source: 'ssm', name: '' } } },
+      'snapStart: "secrets.apiKey.name" must be a non-empty string',
+    ],
+    [
+      { secrets: { apiKey: { source: 'function', fetch: 'x' } } },
+      'snapStart: "secrets.apiKey.fetch" must be a function',
+    ],
+    [
+      { secrets: { apiKey: { source: 'ssm', name: '/a', timeoutMs: -1 } } },
+      'snapStart: "secrets.apiKey.timeoutMs" must be a positive number of milliseconds',
+    ],
+    [
+      { secrets: { apiKey: { source: 'ssm', name: '/a', region: 'x' } } },
+      'snapStart: "secrets.apiKey" has unknown field "region" for source "ssm"',
+    ],
+    [
+      { secrets: { done: async () => 1 } },
+      `snapStart: "secrets.done" the name is a key of Lambda's context`,
+    ],
+    [{ secretRefresh: { refresh: 'eager' } }, 'snapStart: "secretRefresh" needs "secrets"'],
+    [
+      { secrets: { a: async () => 1 }, secretRefresh: { refresh: 'soon' } },
+      'snapStart: "secretRefresh.refresh" must be "eager" or "lazy"',
+    ],
+    [
+      { secrets: { a: async () => 1 }, secretRefresh: { secrets: {} } },
+      'snapStart: "secretRefresh.secrets" is not an option of secretRefresh',
+    ],
+    [{ prime: [] }, 'snapStart: "prime" must be an object such as { events: [{}] }'],
+  ])('%j', (options, message) => {
+    expect(() => snapStart(options as never)).toThrow(message)
+    expect(getAfterRestore()).toEqual([])
+    expect(getBeforeSnapshot()).toEqual([])
+  })
+
+  it('rejects a pool resource of an unknown kind when it registers, at factory time', () => {
+    expect(() => snapStart({ poolReset: { resources: { db: { query() {} } } } })).toThrow(
+      'poolReset: resources.db (a plain object) is not a resource this middleware knows',
+    )
+  })
+})
+
+describe('snapStart(options): one middleware, hooks in the right order', () => {
+  it('returns one middleware object; without options its before is the plain fast path', () => {
+    const plain = snapStart()
+    const configured = snapStart({ secrets: { token: async () => 't' } })
+    expect(Object.keys(plain)).toEqual(['before'])
+    expect(Object.keys(configured)).toEqual(['before'])
+    expect(plain.before).toBe(snapStart({ metrics: false }).before)
+    expect(plain.before.name).toBe('snapStartMiddlewareBefore')
+    expect(configured.before.name).toBe('snapStartWithSecretsBefore')
+  })
+
+  it('building with the same options object again registers nothing more', () => {
+    const options = { poolReset: { resources: [resource('db', [])] }, rngReseed: true }
+    const first = snapStart(options)
+    expect(snapStart(options)).toBe(first)
+    expect(names(getAfterRestore())).toEqual(['rng-reseed', 'pool-reset:db'])
+  })
+
+  it('after restore: reseed, pool reset, secrets; before the snapshot: priming first', async () => {
+    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'snap-start'
+    const calls: string[] = []
+    let version = 1
+    const handler = middy()
+      .use(
+        snapStart({
+          prime: { events: [{ warm: true }] },
+          poolReset: { resources: { db: resource('db', calls) } },
+          secrets: { token: async () => `token-v${version}` },
+          rngReseed: true,
+        }),
+      )
+      .handler(async (event: any, context: any) => {
+        calls.push(event.warm ? 'primed' : 'invoked')
+        return { token: context.token, restored: context.snapStart.restored }
+      })
+    const { provideHandler } = await import('../../src/lifecycle.js')
+    provideHandler(handler)
+
+    expect(names(getAfterRestore())).toEqual([
+      'rng-reseed',
+      'pool-reset:db',
+      'secret-refresh(token)',
+    ])
+    expect(names(getBeforeSnapshot())).toEqual(['prime', 'secret-refresh(token)', 'pool-reset:db'])
+
+    await runBeforeSnapshot()
+    version = 2
+    await runAfterRestore()
+
+    expect(calls).toEqual(['primed', 'close:db', 'reopen:db'])
+    expect(await handler({}, {} as never)).toEqual({ token: 'token-v2', restored: true })
+    expect(getLastReport('afterRestore')?.hooks.map((hook) => hook.status)).toEqual([
+      'ok',
+      'ok',
+      'ok',
+    ])
+    delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE
+  })
+})
+
+describe('precedence: code over environment over defaults', () => {
+  let aws: FakeAws
+  let restoreEnv: () => void
+
+  beforeEach(async () => {
+    restoreEnv = isolateAwsEnv()
+    aws = await startFakeAws()
+    aws.putSecret('prod/api', 'from-environment')
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',
+      AWS_SECRET_ACCESS_KEY: 'local-secret-access-key',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+    })
+  })
+  afterEach(async () => {
+    await aws.close()
+    restoreEnv()
+  })
+
+  const everything = {
+    SNAPSTART_RNG_RESEED: 'true',
+    SNAPSTART_POOL_RESET: 'true',
+    SNAPSTART_METRICS: 'FromEnv',
+    SNAPSTART_STRICT: 'true',
+    SNAPSTART_SECRETS: '{"apiKey":{"source":"secretsManager","secretId":"prod/api"}}',
+  }
+
+  it('the environment alone registers its hooks, reseed first', () => {
+    configureFromEnvironment(everything)
+    expect(names(getAfterRestore())).toEqual([
+      'rng-reseed',
+      'pool-reset:fetch',
+      'pool-reset:http.globalAgent',
+      'pool-reset:https.globalAgent',
+      'secret-refresh(apiKey)',
+    ])
+  })
+
+  it('a malformed variable throws before anything registers', () => {
+    expect(() => configureFromEnvironment({ ...everything, SNAPSTART_POOL_RESET: 'pg' })).toThrow(
+      InvalidConfigurationError,
+    )
+    expect(getAfterRestore()).toEqual([])
+  })
+
+  it('applies once per process: a second call registers nothing more', () => {
+    configureFromEnvironment(everything)
+    configureFromEnvironment(everything)
+    expect(getAfterRestore()).toHaveLength(5)
+  })
+
+  it('false in code turns each environment behaviour off', async () => {
+    configureFromEnvironment(everything)
+    snapStart({ rngReseed: false, poolReset: false, secrets: false, metrics: false, strict: false })
+
+    expect(getAfterRestore()).toEqual([])
+    const { registerAfterRestore } = await import('../../src/index.js')
+    await runAfterRestore()
+    expect(() => registerAfterRestore(function late() {})).not.toThrow()
+    expect(logs.lines().filter((line) => '_aws' in line)).toEqual([])
+  })
+
+  it('an option in code replaces the same option from the environment as a whole', async () => {
+    configureFromEnvironment(everything)
+    const calls: string[] = []
+    snapStart({
+      poolReset: { resources: { db: resource('db', calls) } },
+      secrets: { token: async () => 'from-code' },
+      metrics: { namespace: 'FromCode' },
+    })
+
+    expect(names(getAfterRestore())).toEqual([
+      'rng-reseed',
+      'pool-reset:db',
+      'secret-refresh(token)',
+    ])
+    await runAfterRestore()
+    const namespaces = logs
+      .lines()
+      .filter((line) => '_aws' in line)
+      .map((line) => (line._aws as any).CloudWatchMetrics[0].Namespace)
+    expect(namespaces).toEqual(['FromCode'])
+  })
+
+  it('options not given in code keep the environment value', async () => {
+    configureFromEnvironment(everything)
+    snapStart({ restoreBudgetMs: 3000 })
+    const seen: string[] = []
+    onPhaseEnd((report) => seen.push(`${report.phase}:${report.status}`))
+
+    await runAfterRestore()
+
+    expect(seen).toEqual(['afterRestore:ok'])
+    expect(names(getLastReport('afterRestore')!.hooks)).toEqual([
+      'rng-reseed',
+      'pool-reset:fetch',
+      'pool-reset:http.globalAgent',
+      'pool-reset:https.globalAgent',
+      'secret-refresh(apiKey)',
+    ])
+    expect(
+      logs
+        .lines()
+        .filter((line) => '_aws' in line)
+        .map((line) => line.phase),
+    ).toEqual(['afterRestore'])
+    const { registerAfterRestore, SnapStartLateRegistrationError } = await import(
+      '../../src/index.js'
+    )
+    expect(() => registerAfterRestore(function lateHook() {})).toThrow(
+      SnapStartLateRegistrationError,
+    )
+  })
+})
