@@ -1,5 +1,3 @@
-import type { PhaseReport } from '../types.js'
-
 /** Options of `startEmulator`. */
 export interface EmulatorOptions {
   /** Path to the handler file (.js, .mjs, .cjs or .ts), relative to `cwd` or absolute. */

@@ -164,13 +164,8 @@ describe('phase failures', () => {
     expect(failure.errorMessage).toBe(
       'The before-snapshot hook "closePool" failed: Error: pool refused to close',
     )
-    expect(failure.report?.hooks.find((hook) => hook.name === 'closePool')?.status).toBe(
-      'failed',
-    )
-    expect(failure.timeline.map((step) => [step.kind, step.status])).toContainEqual([
-      'init',
-      'ok',
-    ])
+    expect(failure.report?.hooks.find((hook) => hook.name === 'closePool')?.status).toBe('failed')
+    expect(failure.timeline.map((step) => [step.kind, step.status])).toContainEqual(['init', 'ok'])
   })
 
   it('reports a failing after-restore hook as Runtime.AfterRestoreError and exits 65', async () => {
