@@ -13,6 +13,14 @@ export const PRIME_PRIORITY = -1000
 /** Marks a context built for a priming invocation; `snapStart()` reads it. */
 export const PRIMING = Symbol.for('middy-snapstart.priming')
 
+/**
+ * Whether `context` belongs to a priming invocation. Priming runs inside the before-snapshot
+ * phase, so a middleware that waits for a running phase must not wait for this one.
+ */
+export function isPriming(context: object): boolean {
+  return (context as { [PRIMING]?: true })[PRIMING] === true
+}
+
 /** Options of priming. */
 export interface PrimeOptions {
   /** Synthetic events, each sent through the handler before the snapshot. */

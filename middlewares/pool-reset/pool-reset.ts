@@ -1,7 +1,9 @@
 import { whenSettled } from '../../src/lifecycle.js'
 import { log } from '../../src/log.js'
 import { registerResource } from '../../src/registry.js'
+import { shared } from '../../src/state.js'
 import type { PhaseContext, ResourceHandle } from '../../src/types.js'
+import { isPriming } from '../prime.js'
 import type { Adapter } from './adapter.js'
 import { DeadlinePassed, deadlineIn } from './deadline.js'
 import { PoolResetReopenError } from './errors.js'
@@ -87,8 +89,9 @@ export function poolReset(options: PoolResetOptions) {
   return { before: poolResetMiddlewareBefore }
 }
 
-async function poolResetMiddlewareBefore(): Promise<void> {
-  await whenSettled()
+function poolResetMiddlewareBefore(request: { context: object }): Promise<void> | undefined {
+  if (shared().running === undefined || isPriming(request.context)) return undefined
+  return whenSettled()
 }
 
 /**

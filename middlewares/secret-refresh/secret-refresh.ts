@@ -1,5 +1,6 @@
 import { whenSettled } from '../../src/lifecycle.js'
 import { shared } from '../../src/state.js'
+import { isPriming } from '../prime.js'
 import { createStore } from './store.js'
 import type { SecretRefreshOptions } from './types.js'
 
@@ -23,7 +24,7 @@ export function secretRefresh(options: SecretRefreshOptions) {
   const store = createStore(options)
 
   function secretRefreshMiddlewareBefore(request: Request): Promise<void> | undefined {
-    if (shared().running !== undefined) return afterPhase(request)
+    if (shared().running !== undefined && !isPriming(request.context)) return afterPhase(request)
     const values = store.current()
     if (!(values instanceof Promise)) {
       assign(request, values)

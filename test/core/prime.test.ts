@@ -2,6 +2,8 @@ import middy7 from '@middy/core'
 import type { Context } from 'aws-lambda'
 import middy6 from 'middy6'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { poolReset } from '../../middlewares/pool-reset/index.js'
+import { secretRefresh } from '../../middlewares/secret-refresh/index.js'
 import {
   getBeforeSnapshot,
   primeHandler,
@@ -179,6 +181,33 @@ describe('priming failures', () => {
     expect(() => snapStart({ prime: { events: 'x' } as never })).toThrow(
       'snapStart: "prime": "events" must be a non-empty array',
     )
+  })
+})
+
+describe('priming through middlewares that wait for running phases', () => {
+  it('primes a chain with poolReset() and secretRefresh() without waiting on itself', async () => {
+    const closed: string[] = []
+    const seen: unknown[] = []
+    const handler = primeHandler(
+      middy7(async (_event: unknown, context: Ctx & { apiKey?: string }) => {
+        seen.push(context.apiKey)
+      })
+        .use(snapStart())
+        .use(poolReset({ resources: [{ name: 'queue', close: () => void closed.push('q') }] }))
+        .use(secretRefresh({ secrets: { apiKey: async () => 'key-1' } })),
+      { events: [{}] },
+    )
+
+    const report = await runBeforeSnapshot({ budgetMs: 5000 })
+
+    expect(report.hooks.map(({ name, status }) => [name, status])).toEqual([
+      ['prime', 'ok'],
+      ['secret-refresh(apiKey)', 'ok'],
+      ['pool-reset:queue', 'ok'],
+    ])
+    expect(seen).toEqual(['key-1'])
+    expect(closed).toEqual(['q'])
+    expect(typeof handler).toBe('function')
   })
 })
 
