@@ -39,6 +39,12 @@ type Decision = undefined | Promise<Answer | undefined>
 
 const KNOWN_OPTIONS = new Set(['beforeSnapshotPath', 'afterRestorePath'])
 
+/** The options `fastify.register` reads itself; they reach the plugin too. */
+const FASTIFY_REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])
+
+/** The content type of every answer the integrations send themselves. */
+const JSON_TYPE = 'application/json; charset=utf-8'
+
 /**
  * Decides, for each request, whether it is one of the adapter's SnapStart calls. Built once
  * per integration; the paths are fixed then.
@@ -168,7 +174,7 @@ function failedAnswer(): Answer {
 function send(res: ServerResponse, answer: Answer): void {
   const body = JSON.stringify(answer.body)
   res.writeHead(answer.status, {
-    'content-type': 'application/json',
+    'content-type': JSON_TYPE,
     'content-length': Buffer.byteLength(body),
   })
   res.end(body)
@@ -208,8 +214,11 @@ export function snapStartRequestListener(
 type Next = (error?: unknown) => void
 
 /**
- * Express middleware (Express 4 and 5; any `(req, res, next)` framework on `node:http`)
- * doing what `snapStartRequestListener` does. Mount it first: `app.use(snapStartExpress())`.
+ * Express middleware (tested with Express 5; any `(req, res, next)` framework on `node:http`)
+ * doing what `snapStartRequestListener` does. Mount it first, before body parsers and
+ * authentication, so nothing answers the adapter's calls before it:
+ * `app.use(snapStartExpress())`. The paths are matched against `req.originalUrl`, the whole
+ * path, also when the middleware is mounted under a prefix.
  */
 export function snapStartExpress(options: WebAdapterOptions = {}) {
   const decide = createDecider(options, 'snapStartExpress')
@@ -248,37 +257,66 @@ export interface FastifyReplyLike {
 }
 
 /**
- * A Fastify plugin (Fastify 4 and 5) doing what `snapStartRequestListener` does, from an
- * `onRequest` hook. It is not encapsulated (it carries Fastify's `skip-override` marker), so
- * registering it once covers every route: `await app.register(snapStartFastify, options)`.
+ * A Fastify plugin (tested with Fastify 5) doing what `snapStartRequestListener` does, from an
+ * `onRequest` hook, so the adapter's calls are answered before Fastify parses their body.
+ *
+ * It carries Fastify's `skip-override` marker, so its hook lands in the context it is
+ * registered in. Register it on the root instance (directly, or through a plugin that is
+ * itself not encapsulated), first: it then covers every route of every context, and the
+ * adapter's calls, which match no route, through the root's not-found handler. Fastify
+ * runs `onRequest` hooks in the order they were added, so a hook added before it (an
+ * authentication check, say) sees the adapter's calls first.
+ *
+ * ```js
+ * await app.register(snapStartFastify, { afterRestorePath: '/hooks/after' })
+ * ```
+ *
+ * @param fastify - the instance Fastify passes to the plugin.
+ * @param options - the paths; Fastify's own register options (`prefix`, `logLevel`,
+ *   `logSerializers`) are ignored, any other key is an error.
+ * @throws TypeError when registered inside an encapsulated context (where its hook would
+ *   miss the adapter's calls and the other contexts' routes), or for a bad option.
  */
 export async function snapStartFastify(
   fastify: FastifyLike,
   options: WebAdapterOptions = {},
 ): Promise<void> {
+  if (isEncapsulated(fastify)) {
+    throw new TypeError(
+      'snapStartFastify: register it on the root instance (or through a plugin that is not ' +
+        "encapsulated): inside an encapsulated context its hook would miss the adapter's " +
+        "calls and the other contexts' routes",
+    )
+  }
   const decide = createDecider(pluginOptions(options), 'snapStartFastify')
+
   fastify.addHook('onRequest', async function snapStartOnRequest(request, reply) {
     const decision = decide(request.raw.method, request.raw.url)
     if (decision === undefined) return undefined
     const answer = await decision
     if (answer === undefined) return undefined
-    reply
-      .code(answer.status)
-      .header('content-type', 'application/json')
-      .send(JSON.stringify(answer.body))
+    reply.code(answer.status).header('content-type', JSON_TYPE).send(JSON.stringify(answer.body))
     return reply
   })
 }
 
-/** Fastify passes its own keys (`prefix`, ...) with the options; keep only ours. */
-function pluginOptions(options: Record<string, unknown> | WebAdapterOptions): WebAdapterOptions {
-  const ours: WebAdapterOptions = {}
-  const given = options as Record<string, unknown>
-  if (given.beforeSnapshotPath !== undefined) {
-    ours.beforeSnapshotPath = given.beforeSnapshotPath as string
-  }
-  if (given.afterRestorePath !== undefined) ours.afterRestorePath = given.afterRestorePath as string
-  return ours
+/**
+ * Whether `fastify` is an encapsulated context rather than the root instance. Fastify
+ * builds each encapsulated context with the context it is registered in as its prototype,
+ * while the root instance is a plain object.
+ */
+function isEncapsulated(fastify: FastifyLike): boolean {
+  const parent: unknown = Object.getPrototypeOf(fastify)
+  if (parent === null || typeof parent !== 'object') return false
+  return 'addHook' in parent && 'register' in parent
+}
+
+/** Drops the options `fastify.register` reads itself, keeping ours and any unknown key. */
+function pluginOptions(options: WebAdapterOptions): WebAdapterOptions {
+  if (typeof options !== 'object' || options === null) return options
+  return Object.fromEntries(
+    Object.entries(options).filter(([key]) => !FASTIFY_REGISTER_OPTIONS.has(key)),
+  )
 }
 
 Object.assign(snapStartFastify, {
