@@ -139,7 +139,8 @@ function primingContext(phase: PhaseContext, invocation: number) {
   const env = process.env
   const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? 'local'
   const region = env.AWS_REGION ?? 'us-east-1'
-  const deadline = Date.now() + phase.remainingMs()
+  // Lambda's getRemainingTimeInMillis() gives whole milliseconds.
+  const deadline = Date.now() + Math.floor(phase.remainingMs())
   const unsupported = () => {
     throw new Error('context.done/fail/succeed are not supported while priming; return instead')
   }

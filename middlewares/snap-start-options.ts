@@ -1,3 +1,4 @@
+import { checkMilliseconds } from '../src/milliseconds.js'
 import { settingsFrom } from './secret-refresh/options.js'
 import type { SecretRefreshOptions, SecretSource } from './secret-refresh/types.js'
 
@@ -119,8 +120,8 @@ function validatePoolReset(poolReset: unknown): void {
   if (prewarm !== undefined && !(Number.isInteger(prewarm) && (prewarm as number) >= 0)) {
     throw optionError('poolReset.prewarm', 'must be a whole number >= 0')
   }
-  if (drainTimeoutMs !== undefined && !isPositive(drainTimeoutMs)) {
-    throw optionError('poolReset.drainTimeoutMs', 'must be a positive number of milliseconds')
+  if (drainTimeoutMs !== undefined) {
+    checkMilliseconds(drainTimeoutMs, 'snapStart', 'poolReset.drainTimeoutMs')
   }
 }
 
@@ -194,10 +195,6 @@ function validateSecretSource(name: string, source: unknown): void {
 
 function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.trim() !== ''
-}
-
-function isPositive(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

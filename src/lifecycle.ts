@@ -1,5 +1,6 @@
 import { SnapStartPhaseError, SnapStartStateError, SnapStartTimeoutError } from './errors.js'
 import { log } from './log.js'
+import { checkMilliseconds } from './milliseconds.js'
 import { ordered } from './registry.js'
 import { type HookEntry, type PhaseListener, shared } from './state.js'
 import type {
@@ -20,9 +21,11 @@ export const INIT_BUDGET_MS = 130_000
 const TIMED_OUT = Symbol('timed-out')
 
 /**
- * Runs the before-snapshot hooks (last registered first) and resolves to the phase report.
- * On failure the resources whose before-snapshot half completed are rolled back through
- * their after-restore half, and the promise rejects with a `SnapStartPhaseError` (or
+ * Runs the before-snapshot hooks (last registered first) within the budget (default
+ * 130 000 ms) and resolves to the phase report. A `budgetMs` outside 1 to 2 147 483 647
+ * throws a `TypeError`; a fractional one is rounded down to whole milliseconds. On failure
+ * the resources whose before-snapshot half completed are rolled back through their
+ * after-restore half, and the promise rejects with a `SnapStartPhaseError` (or
  * `SnapStartTimeoutError`) carrying the same report.
  */
 export function runBeforeSnapshot(options: RunPhaseOptions = {}): Promise<PhaseReport> {
@@ -31,9 +34,10 @@ export function runBeforeSnapshot(options: RunPhaseOptions = {}): Promise<PhaseR
 
 /**
  * Runs the after-restore hooks (first registered first) within the budget (default
- * 10 000 ms) and resolves to the phase report. On failure it rejects with a
- * `SnapStartPhaseError` (or `SnapStartTimeoutError`) carrying the report, and the lifecycle
- * state becomes `failed`.
+ * 10 000 ms) and resolves to the phase report. A `budgetMs` outside 1 to 2 147 483 647
+ * throws a `TypeError`; a fractional one is rounded down to whole milliseconds. On failure
+ * it rejects with a `SnapStartPhaseError` (or `SnapStartTimeoutError`) carrying the report,
+ * and the lifecycle state becomes `failed`.
  */
 export function runAfterRestore(options: RunPhaseOptions = {}): Promise<PhaseReport> {
   return runPhase('afterRestore', options)
@@ -164,13 +168,8 @@ function validateBudget(phase: PhaseName, options: RunPhaseOptions): number {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`run ${phase}: options must be an object such as { budgetMs: 5000 }`)
   }
-  const budget = options.budgetMs ?? fallback
-  if (typeof budget !== 'number' || !(budget > 0) || !Number.isFinite(budget)) {
-    throw new TypeError(
-      `run ${phase}: "budgetMs" must be a positive number of milliseconds, got ${String(budget)}`,
-    )
-  }
-  return budget
+  // Reports and hooks see whole milliseconds; rounding down never grants more than asked.
+  return Math.floor(checkMilliseconds(options.budgetMs ?? fallback, `run ${phase}`, 'budgetMs'))
 }
 
 async function execute(phase: PhaseName, budgetMs: number): Promise<PhaseReport> {

@@ -6,7 +6,8 @@ import type { Hook, PhaseName, RegisteredHook, ResourceHandle, ResourceOptions }
 /**
  * Registers `hook` to run before the snapshot is taken, called with `args`. Before-snapshot
  * hooks run in reverse registration order (the last registered runs first), one at a time,
- * each awaited. Registering the same function with the same arguments again does nothing.
+ * each awaited. Registering the same function with the same arguments again does nothing;
+ * with other arguments it adds a hook named `<name>#2` (then `#3`, ...) in reports.
  *
  * Returns `hook`, so it also works as a decorator-style wrapper:
  * `const close = registerBeforeSnapshot(async function close() { ... })`.
@@ -23,7 +24,7 @@ export function registerBeforeSnapshot<A extends unknown[], F extends Hook<A>>(
  * Registers `hook` to run after the snapshot is restored, called with `args`. After-restore
  * hooks run in registration order, one at a time, each awaited, within the restore budget
  * (10 000 ms by default). Registering the same function with the same arguments again does
- * nothing.
+ * nothing; with other arguments it adds a hook named `<name>#2` (then `#3`, ...) in reports.
  *
  * Returns `hook`, so it also works as a decorator-style wrapper.
  */
@@ -128,7 +129,7 @@ function add(
   const entry: HookEntry = {
     seq,
     phase,
-    name: name ?? hookName(fn, seq),
+    name: name ?? hookName(fn, seq, occurrence(phase, fn)),
     fn,
     args: Object.freeze([...args]),
     priority,
@@ -156,9 +157,23 @@ function rejectLate(phase: PhaseName, name: string): void {
   })
 }
 
-function hookName(fn: Function, seq: number | undefined): string {
-  if (typeof fn.name === 'string' && fn.name !== '') return fn.name
-  return seq === undefined ? 'anonymous' : `anonymous#${seq}`
+/**
+ * A plain hook's name: the function's name, `name#N` for the Nth registration of the same
+ * function in a phase (with other arguments), or `anonymous#<seq>`, already unique.
+ */
+function hookName(fn: Function, seq: number | undefined, nth = 1): string {
+  if (typeof fn.name !== 'string' || fn.name === '') {
+    return seq === undefined ? 'anonymous' : `anonymous#${seq}`
+  }
+  return nth === 1 ? fn.name : `${fn.name}#${nth}`
+}
+
+/** Which registration of `fn` as a plain hook of `phase` the next one is, from 1. */
+function occurrence(phase: PhaseName, fn: Hook): number {
+  const earlier = shared().entries.filter(
+    (entry) => entry.phase === phase && entry.resource === undefined && entry.fn === fn,
+  )
+  return earlier.length + 1
 }
 
 function sameArgs(a: readonly unknown[], b: readonly unknown[]): boolean {

@@ -33,7 +33,8 @@ export class PoolResetDrainTimeoutError extends PoolResetError {
   constructor(resource: string, busy: number, drainTimeoutMs: number, what?: string) {
     super(
       resource,
-      `pool-reset "${resource}": ${what ?? `${busy} connection(s) were still busy`} after ` +
+      `pool-reset: "${shortName(resource)}": ` +
+        `${what ?? `${busy} connection(s) were still busy`} after ` +
         `${drainTimeoutMs} ms before the snapshot, and cannot be closed by force. Await the ` +
         'work started during init, or raise drainTimeoutMs.',
     )
@@ -56,11 +57,19 @@ export class PoolResetReopenError extends PoolResetError {
       cause instanceof Error ? `${cause.name}: ${cause.message}` : 'it did not answer in time'
     super(
       resource,
-      `pool-reset "${resource}": could not reopen after the restore (${reason}) after ` +
+      `pool-reset: "${shortName(resource)}" could not reopen after the restore (${reason}) after ` +
         `${Math.round(elapsedMs)} ms. Check that the server is reachable from the restored ` +
         'environment.',
       { cause },
     )
     this.elapsedMs = elapsedMs
   }
+}
+
+/**
+ * A resource's name without the `pool-reset:` prefix it has in reports, for messages that
+ * already start with `pool-reset:`.
+ */
+export function shortName(resource: string): string {
+  return resource.startsWith('pool-reset:') ? resource.slice('pool-reset:'.length) : resource
 }

@@ -1,12 +1,13 @@
 import { whenSettled } from '../../src/lifecycle.js'
 import { log } from '../../src/log.js'
+import { checkMilliseconds } from '../../src/milliseconds.js'
 import { registerResource } from '../../src/registry.js'
 import { shared } from '../../src/state.js'
 import type { PhaseContext, ResourceHandle } from '../../src/types.js'
 import { isPriming } from '../prime.js'
 import type { Adapter } from './adapter.js'
 import { DeadlinePassed, deadlineIn } from './deadline.js'
-import { PoolResetReopenError } from './errors.js'
+import { PoolResetReopenError, shortName } from './errors.js'
 import { ACCEPTED, recognise } from './recognise.js'
 
 /** Options of `poolReset()` and `registerPoolReset()`. */
@@ -26,8 +27,9 @@ export interface PoolResetOptions {
   prewarm?: number
   /**
    * How long to wait before the snapshot for work in flight (queries, requests) to finish,
-   * per resource, in milliseconds. Default 5000. Connections still busy then are destroyed
-   * (their work fails), counted as `forced` in the report, and one warning is logged.
+   * per resource, in milliseconds (1 to 2 147 483 647). Default 5000. Connections still busy
+   * then are destroyed (their work fails), counted as `forced` in the report, and one warning
+   * is logged.
    */
   drainTimeoutMs?: number
 }
@@ -188,7 +190,7 @@ function createManaged(
     if (forced > 0) {
       log(
         'warn',
-        `pool-reset "${name}": destroyed ${forced} busy connection(s) after ` +
+        `pool-reset: "${shortName(name)}" destroyed ${forced} busy connection(s) after ` +
           `${drainTimeoutMs} ms before the snapshot; their work failed`,
         {
           type: 'snapstart.pool-reset',
@@ -272,13 +274,5 @@ function validate(options: PoolResetOptions): void {
   if (prewarm !== undefined && !(Number.isInteger(prewarm) && prewarm >= 0)) {
     throw new TypeError(`poolReset: "prewarm" must be a whole number >= 0, got ${prewarm}`)
   }
-  if (
-    drainTimeoutMs !== undefined &&
-    !(typeof drainTimeoutMs === 'number' && Number.isFinite(drainTimeoutMs) && drainTimeoutMs > 0)
-  ) {
-    throw new TypeError(
-      `poolReset: "drainTimeoutMs" must be a positive number of milliseconds, got ` +
-        `${String(drainTimeoutMs)}`,
-    )
-  }
+  if (drainTimeoutMs !== undefined) checkMilliseconds(drainTimeoutMs, 'poolReset', 'drainTimeoutMs')
 }

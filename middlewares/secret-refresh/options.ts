@@ -1,3 +1,4 @@
+import { checkMilliseconds } from '../../src/milliseconds.js'
 import type { SourceKind } from './errors.js'
 import type { FetchContext, SecretRefreshOptions } from './types.js'
 
@@ -93,9 +94,7 @@ export function settingsFrom(options: SecretRefreshOptions): Settings {
   if (refresh !== 'eager' && refresh !== 'lazy') {
     throw new TypeError('secretRefresh: "refresh" must be "eager" or "lazy"')
   }
-  if (maxAgeMs !== undefined && !isPositive(maxAgeMs)) {
-    throw new TypeError('secretRefresh: "maxAgeMs" must be a positive number of milliseconds')
-  }
+  if (maxAgeMs !== undefined) checkMilliseconds(maxAgeMs, 'secretRefresh', 'maxAgeMs')
   const clearOk =
     typeof clearMiddyCache === 'boolean' ||
     (Array.isArray(clearMiddyCache) && clearMiddyCache.every((fn) => typeof fn === 'function'))
@@ -154,10 +153,7 @@ function entryFrom(name: string, raw: unknown, keepPrevious: boolean): Entry {
 
   const optional = source.optional ?? keepPrevious
   if (typeof optional !== 'boolean') throw new TypeError(`${label}: "optional" must be a boolean`)
-  const timeoutMs = source.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  if (!isPositive(timeoutMs)) {
-    throw new TypeError(`${label}: "timeoutMs" must be a positive number of milliseconds`)
-  }
+  const timeoutMs = checkMilliseconds(source.timeoutMs ?? DEFAULT_TIMEOUT_MS, label, 'timeoutMs')
   for (const flag of ['json', 'decrypt']) {
     if (source[flag] !== undefined && typeof source[flag] !== 'boolean') {
       throw new TypeError(`${label}: "${flag}" must be a boolean`)
@@ -211,10 +207,6 @@ function nonEmpty(value: unknown, label: string, field: string): string {
     throw new TypeError(`${label}: "${field}" must be a non-empty string`)
   }
   return value
-}
-
-function isPositive(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -14,7 +14,10 @@ interface SourceCommon {
    * Default `false`, or `true` for every entry when `onError` is `'keep-previous'`.
    */
   optional?: boolean
-  /** How long one fetch of this entry may take, in milliseconds. Default 5000. */
+  /**
+   * How long one fetch of this entry may take, in milliseconds (1 to 2 147 483 647).
+   * Default 5000.
+   */
   timeoutMs?: number
 }
 
@@ -67,8 +70,9 @@ export interface SecretRefreshOptions {
    */
   refresh?: 'eager' | 'lazy'
   /**
-   * A value older than this many milliseconds is fetched again by the next invocation,
-   * between restores too. Default: no age limit (values expire only at restore).
+   * A value older than this many milliseconds (1 to 2 147 483 647) is fetched again by the
+   * next invocation, between restores too. Default: no age limit (values expire only at
+   * restore).
    *
    * Limitation: the invocation that finds the value expired waits for the fetch; there is
    * no background refresh timer, since a timer would be frozen into the snapshot.

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { checkMilliseconds } from '../milliseconds.js'
 import type { PhaseReport } from '../types.js'
 import { bundleHandler, sourceOfStack } from './bundle.js'
 import {
@@ -21,6 +22,12 @@ export const BUILD_TIMEOUT_MS = 60_000
 
 /** Name of the file beside the blob that describes it (a `BuiltSnapshot` as JSON). */
 export const SNAPSHOT_META = 'snapshot.json'
+
+/** Name of the bundled entry inside the output directory. */
+export const BUNDLE_FILE = 'bundle.cjs'
+
+/** Name of the snapshot blob inside the output directory. */
+export const BLOB_FILE = 'snapshot.blob'
 
 const OPTIONS = new Set([
   'handler',
@@ -46,6 +53,9 @@ const OWN_FLAGS = /^--(snapshot-blob|build-snapshot|build-snapshot-config)(=|$)/
  * timers alive after the before-snapshot hooks), `SnapshotInitError` (init or a
  * before-snapshot hook threw), `SnapshotBuildTimeoutError` (over `timeoutMs`, default
  * 60 000 ms; the build is killed), `SnapshotBundleError`, `SnapshotBuildError`.
+ *
+ * The blob and bundle stay on disk (about 5 MB) until `removeSnapshot(built)` deletes them;
+ * a failed build leaves nothing in a directory it created.
  */
 export async function buildSnapshot(options: BuildSnapshotOptions): Promise<BuiltSnapshot> {
   validate(options)
@@ -82,8 +92,8 @@ interface Resolved {
 
 async function build(resolved: Resolved, options: BuildSnapshotOptions): Promise<BuiltSnapshot> {
   const { handler, exportPath, execArgv, env, timeoutMs, outDir, cwd } = resolved
-  const bundle = join(outDir, 'bundle.cjs')
-  const blob = join(outDir, 'snapshot.blob')
+  const bundle = join(outDir, BUNDLE_FILE)
+  const blob = join(outDir, BLOB_FILE)
 
   const bundleMs = await bundleHandler(handler, exportPath, bundle)
 
@@ -251,9 +261,8 @@ function validate(options: BuildSnapshotOptions): void {
   if (options.export !== undefined && !/^[\w$]+(\.[\w$]+)*$/.test(options.export)) {
     throw new TypeError('buildSnapshot: "export" must be an export name such as "handler"')
   }
-  const timeout = options.timeoutMs
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
-    throw new TypeError('buildSnapshot: "timeoutMs" must be a positive number of milliseconds')
+  if (options.timeoutMs !== undefined) {
+    checkMilliseconds(options.timeoutMs, 'buildSnapshot', 'timeoutMs')
   }
   const flags = options.execArgv
   if (flags !== undefined && !(Array.isArray(flags) && flags.every((f) => typeof f === 'string'))) {

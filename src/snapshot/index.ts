@@ -11,5 +11,6 @@ export {
   SnapshotMismatchError,
 } from './errors.js'
 export { CHANNEL_FD, type ChannelMessage, type FaultKind, NO_EVENTS } from './protocol.js'
+export { removeSnapshot } from './remove.js'
 export { MAX_ENVIRONMENTS, RESTORE_TIMEOUT_MS, restoreSnapshot } from './restore.js'
 export type * from './types.js'

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { checkMilliseconds } from '../milliseconds.js'
 import { processEnv, SNAPSHOT_META } from './build.js'
 import { SnapshotError, SnapshotMismatchError } from './errors.js'
 import { find, type ProcessRun, runProcess } from './process.js'
@@ -23,6 +24,9 @@ export const MAX_ENVIRONMENTS = 64
 const OPTIONS = new Set(['environments', 'events', 'env', 'timeoutMs', 'coldStart', 'onLog'])
 
 let eventFiles = 0
+
+/** How the names of the event files a restore writes beside the blob start. */
+export const EVENTS_PREFIX = 'events-'
 
 /**
  * Restores a snapshot from `buildSnapshot` into `environments` processes started in parallel
@@ -183,7 +187,7 @@ function failureOf(
 
 function writeEvents(dir: string, events: unknown[]): string {
   eventFiles += 1
-  const file = join(dir, `events-${process.pid}-${eventFiles}.json`)
+  const file = join(dir, `${EVENTS_PREFIX}${process.pid}-${eventFiles}.json`)
   writeFileSync(file, JSON.stringify(events))
   return file
 }
@@ -219,9 +223,8 @@ function validate(options: RestoreSnapshotOptions): void {
   if (options.events !== undefined && !Array.isArray(options.events)) {
     throw new TypeError('restoreSnapshot: "events" must be an array of events')
   }
-  const timeout = options.timeoutMs
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
-    throw new TypeError('restoreSnapshot: "timeoutMs" must be a positive number of milliseconds')
+  if (options.timeoutMs !== undefined) {
+    checkMilliseconds(options.timeoutMs, 'restoreSnapshot', 'timeoutMs')
   }
   const env = options.env
   if (env !== undefined && (typeof env !== 'object' || env === null || Array.isArray(env))) {

@@ -12,11 +12,15 @@ export interface BuildSnapshotOptions {
    * build-time value in every restored environment.
    */
   env?: Record<string, string>
-  /** Time limit of the build (init plus before-snapshot hooks), in ms, default 60 000. */
+  /**
+   * Time limit of the build (init plus before-snapshot hooks), in milliseconds, 1 to
+   * 2 147 483 647; default 60 000.
+   */
   timeoutMs?: number
   /**
    * Directory for the bundle, the blob and `snapshot.json`. Default: a new directory under
-   * `os.tmpdir()`. The caller removes it when done.
+   * `os.tmpdir()`. Either way they stay after the build: `removeSnapshot(built)` deletes
+   * them, and the directory once nothing else is left in it.
    */
   outDir?: string
   /**
@@ -33,7 +37,10 @@ export interface BuildSnapshotOptions {
 /** Receives one line a snapshot process wrote to stdout or stderr. */
 export type LogListener = (line: string, stream: 'stdout' | 'stderr') => void
 
-/** What `buildSnapshot` produced. It is also written to `snapshot.json` beside the blob. */
+/**
+ * What `buildSnapshot` produced. It is also written to `snapshot.json` beside the blob. The
+ * files stay on disk until `removeSnapshot` deletes them.
+ */
 export interface BuiltSnapshot {
   /** The startup snapshot blob (`node --snapshot-blob <blob>` restores it). */
   blob: string
@@ -72,7 +79,10 @@ export interface RestoreSnapshotOptions {
   events?: unknown[]
   /** Environment of the restored processes, over the build's `env`. */
   env?: Record<string, string>
-  /** Time limit per process, in milliseconds, default 30 000; the process is killed after it. */
+  /**
+   * Time limit per process, in milliseconds, 1 to 2 147 483 647; default 30 000. The process
+   * is killed after it.
+   */
   timeoutMs?: number
   /**
    * Also measure a cold start: the same bundle in a plain node process, init plus the first

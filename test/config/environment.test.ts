@@ -154,6 +154,11 @@ describe('readEnvironmentConfig: every bad value is a Runtime.InvalidConfigurati
       '"k".timeoutMs must be a positive number of milliseconds',
     ],
     [
+      'a timeout longer than Node timers keep',
+      '{"k":{"source":"ssm","name":"/a","timeoutMs":3000000000}}',
+      '"k": "timeoutMs" must be a number of milliseconds from 1 to 2147483647',
+    ],
+    [
       'a name Lambda uses on the context',
       '{"functionName":{"source":"ssm","name":"/a"}}',
       `"functionName": the name is a key of Lambda's context`,

@@ -59,7 +59,11 @@ describe('snapStart(options): validation at factory time, naming the option path
     ],
     [
       { poolReset: { resources: [pool], drainTimeoutMs: 'x' } },
-      'snapStart: "poolReset.drainTimeoutMs" must be a positive number of milliseconds',
+      'snapStart: "poolReset.drainTimeoutMs" must be a number of milliseconds from 1 to 2147483647',
+    ],
+    [
+      { poolReset: { resources: [pool], drainTimeoutMs: 3e9 } },
+      'snapStart: "poolReset.drainTimeoutMs" must be a number of milliseconds from 1 to 2147483647',
     ],
     [{ secrets: true }, 'snapStart: "secrets" must be false or an object of named sources'],
     [{ secrets: {} }, 'snapStart: "secrets" is empty; name at least one source'],
@@ -82,7 +86,15 @@ describe('snapStart(options): validation at factory time, naming the option path
     ],
     [
       { secrets: { apiKey: { source: 'ssm', name: '/a', timeoutMs: -1 } } },
-      'snapStart: "secrets.apiKey.timeoutMs" must be a positive number of milliseconds',
+      'snapStart: "secrets.apiKey.timeoutMs" must be a number of milliseconds from 1 to 2147483647',
+    ],
+    [
+      { secrets: { apiKey: { source: 'ssm', name: '/a', timeoutMs: 3e9 } } },
+      'snapStart: "secrets.apiKey.timeoutMs" must be a number of milliseconds from 1 to 2147483647',
+    ],
+    [
+      { secrets: { apiKey: { source: 'ssm', name: '/a' } }, secretRefresh: { maxAgeMs: 3e9 } },
+      'snapStart: "secretRefresh.maxAgeMs" must be a number of milliseconds from 1 to 2147483647',
     ],
     [
       { secrets: { apiKey: { source: 'ssm', name: '/a', region: 'x' } } },

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { expect, it } from 'vitest'
@@ -23,4 +25,13 @@ it('C08: the built ESM and CJS copies share one registry; another version warns 
   const warnings = lines.filter((line) => line.type === 'snapstart.versions')
   expect(warnings).toHaveLength(1)
   expect(warnings[0]!.versions).toEqual([expect.any(String), '99.0.0'])
+})
+
+it('C08: the script removes the folder it copied the other version into', async () => {
+  const copies = () => readdirSync(tmpdir()).filter((name) => name.startsWith('snapstart-copy-'))
+  const before = copies()
+
+  await run(process.execPath, [script])
+
+  expect(copies()).toEqual(before)
 })

@@ -151,6 +151,23 @@ describe('priming failures', () => {
     ])
   })
 
+  it('gives the priming context whole milliseconds in getRemainingTimeInMillis()', async () => {
+    const remaining: number[] = []
+    primeHandler(
+      async (_event: unknown, context: Context) => {
+        remaining.push(context.getRemainingTimeInMillis())
+      },
+      { events: [{}] },
+    )
+
+    await runBeforeSnapshot({ budgetMs: 60_000.75 })
+
+    expect(remaining).toHaveLength(1)
+    expect(Number.isInteger(remaining[0])).toBe(true)
+    expect(remaining[0]).toBeGreaterThan(59_000)
+    expect(remaining[0]).toBeLessThanOrEqual(60_000)
+  })
+
   it('primes callback-style handlers too', async () => {
     const events: unknown[] = []
     primeHandler(

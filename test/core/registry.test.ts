@@ -8,6 +8,8 @@ import {
   reset,
   runAfterRestore,
   runBeforeSnapshot,
+  SnapStartPhaseError,
+  SnapStartTimeoutError,
 } from '../../src/index.js'
 import { captureLogs } from './helpers.js'
 
@@ -187,10 +189,38 @@ describe('C02 same function twice', () => {
 
     expect(getAfterRestore().map((hook) => [hook.name, hook.args])).toEqual([
       ['reconnect', []],
-      ['reconnect', ['replica']],
+      ['reconnect#2', ['replica']],
     ])
     await runAfterRestore()
     expect(runs).toBe(2)
+  })
+
+  it('names the same function with other arguments name#2, name#3 in reports, errors', async () => {
+    function reconnect(target: string) {
+      if (target === 'c') throw new Error(`${target} is down`)
+    }
+    registerAfterRestore(reconnect, 'a')
+    registerAfterRestore(reconnect, 'b')
+    registerAfterRestore(reconnect, 'c')
+    registerBeforeSnapshot(reconnect, 'a')
+    registerAfterRestore(() => {})
+
+    expect(getBeforeSnapshot().map((hook) => hook.name)).toEqual(['reconnect'])
+    const error = await runAfterRestore().catch((caught: unknown) => caught)
+
+    expect(error).toBeInstanceOf(SnapStartPhaseError)
+    expect((error as SnapStartPhaseError).message).toBe(
+      'The after-restore hook "reconnect#3" failed: Error: c is down',
+    )
+    expect((error as SnapStartPhaseError).hook).toBe('reconnect#3')
+    expect(
+      (error as SnapStartPhaseError).report.hooks.map(({ name, status }) => [name, status]),
+    ).toEqual([
+      ['reconnect', 'ok'],
+      ['reconnect#2', 'ok'],
+      ['reconnect#3', 'failed'],
+      ['anonymous#5', 'skipped'],
+    ])
   })
 
   it('registers the same resource (name and functions) once and returns the same handle', () => {
@@ -230,11 +260,69 @@ describe('reports', () => {
     expect(report.durationMs).toBeGreaterThanOrEqual(report.hooks[0]!.durationMs)
   })
 
-  it('rejects a budget that is not a positive number, naming the option', () => {
-    expect(() => runAfterRestore({ budgetMs: 0 })).toThrow(
-      'run afterRestore: "budgetMs" must be a positive number of milliseconds, got 0',
+  it.each([
+    ['longer than Node timers keep', 3e9],
+    ['zero', 0],
+    ['under 1 ms', 0.5],
+    ['infinite', Number.POSITIVE_INFINITY],
+    ['NaN', Number.NaN],
+    ['a string', '5'],
+  ])('rejects a budget %s, naming the option and the range', (_label, budgetMs) => {
+    expect(() => runAfterRestore({ budgetMs: budgetMs as number })).toThrow(
+      new TypeError(
+        'run afterRestore: "budgetMs" must be a number of milliseconds from 1 to 2147483647',
+      ),
     )
-    expect(() => runBeforeSnapshot({ budgetMs: '5' as never })).toThrow('"budgetMs"')
+    expect(() => runBeforeSnapshot({ budgetMs: budgetMs as number })).toThrow(
+      new TypeError(
+        'run beforeSnapshot: "budgetMs" must be a number of milliseconds from 1 to 2147483647',
+      ),
+    )
+    expect(getAfterRestore()).toEqual([])
+  })
+
+  it('runs under the longest budget Node timers keep, with no TimeoutOverflowWarning', async () => {
+    const warnings: string[] = []
+    const onWarning = (warning: Error) => warnings.push(warning.name)
+    process.on('warning', onWarning)
+    registerAfterRestore(async function settles() {
+      await new Promise((resolve) => setImmediate(resolve))
+    })
+
+    const report = await runAfterRestore({ budgetMs: 2_147_483_647 })
+    await new Promise((resolve) => setImmediate(resolve))
+    process.off('warning', onWarning)
+
+    expect(report.status).toBe('ok')
+    expect(report.budgetMs).toBe(2_147_483_647)
+    expect(warnings).toEqual([])
+  })
+
+  it('holds whole-ms budgets in the report, the hook context and the timeout error', async () => {
+    const budgets: number[] = []
+    registerResource({
+      name: 'pool',
+      afterRestore: (phase) => {
+        budgets.push(phase.budgetMs)
+      },
+    })
+
+    const report = await runAfterRestore({ budgetMs: 1234.56 })
+    registerResource({
+      name: 'stuck',
+      beforeSnapshot: () => new Promise(() => {}),
+    })
+    const error = await runBeforeSnapshot({ budgetMs: 5.9 }).catch((caught: unknown) => caught)
+
+    expect(report.budgetMs).toBe(1234)
+    expect(budgets).toEqual([1234])
+    expect(error).toBeInstanceOf(SnapStartTimeoutError)
+    expect((error as SnapStartTimeoutError).budgetMs).toBe(5)
+    expect((error as SnapStartTimeoutError).report.budgetMs).toBe(5)
+    expect((error as SnapStartTimeoutError).message).toMatch(
+      /^The before-snapshot phase ran over its 5 ms budget after \d+ ms, while hook "stuck" /,
+    )
+    expect(Number.isInteger(report.durationMs)).toBe(false)
   })
 
   it('logs one JSON line per phase with per-hook durations and nothing the hooks return', async () => {

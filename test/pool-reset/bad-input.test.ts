@@ -6,6 +6,7 @@ import pg from 'pg'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   currentPgClient,
+  PoolResetDrainTimeoutError,
   PoolResetReopenError,
   poolReset,
   registerPoolReset,
@@ -74,6 +75,50 @@ describe('bad input, at build time', () => {
     expect(() => poolReset({ resources: [pool], prewarm: -1 })).toThrow(
       new TypeError('poolReset: "prewarm" must be a whole number >= 0, got -1'),
     )
+  })
+
+  it.each([
+    ['longer than Node timers keep', 3e9],
+    ['zero', 0],
+    ['not a number', '100'],
+  ])('rejects a drainTimeoutMs %s, naming the range', (_label, drainTimeoutMs) => {
+    const pool = pgPool(PG_PORT)
+    cleanups.push(() => pool.end())
+    expect(() =>
+      poolReset({ resources: [pool], drainTimeoutMs: drainTimeoutMs as number }),
+    ).toThrow(
+      new TypeError(
+        'poolReset: "drainTimeoutMs" must be a number of milliseconds from 1 to 2147483647',
+      ),
+    )
+    expect(getBeforeSnapshot()).toEqual([])
+  })
+})
+
+describe('error messages', () => {
+  it('PoolResetReopenError names the resource once, as given, and keeps its report name', () => {
+    const cause = new Error('connect ECONNREFUSED 127.0.0.1:5432')
+
+    const error = new PoolResetReopenError('pool-reset:pg', 312.4, cause)
+
+    expect(error.message).toBe(
+      'pool-reset: "pg" could not reopen after the restore (Error: connect ECONNREFUSED ' +
+        '127.0.0.1:5432) after 312 ms. Check that the server is reachable from the restored ' +
+        'environment.',
+    )
+    expect(error.resource).toBe('pool-reset:pg')
+    expect(error.cause).toBe(cause)
+  })
+
+  it('PoolResetDrainTimeoutError names the resource once', () => {
+    const error = new PoolResetDrainTimeoutError('pool-reset:pg.Pool#1', 2, 100)
+
+    expect(error.message).toBe(
+      'pool-reset: "pg.Pool#1": 2 connection(s) were still busy after 100 ms before the ' +
+        'snapshot, and cannot be closed by force. Await the work started during init, or raise ' +
+        'drainTimeoutMs.',
+    )
+    expect(error.resource).toBe('pool-reset:pg.Pool#1')
   })
 })
 
@@ -150,7 +195,10 @@ describe('a server that stays down after the restore', () => {
     expect(phase.hook).toBe('pool-reset:db')
     expect(phase.cause).toBeInstanceOf(PoolResetReopenError)
     expect((phase.cause as Error).message).toMatch(
-      /^pool-reset "pool-reset:db": could not reopen after the restore \(it did not answer in /,
+      new RegExp(
+        '^pool-reset: "db" could not reopen after the restore \\(it did not answer in time\\) ' +
+          'after \\d+ ms\\. Check that the server is reachable from the restored environment\\.$',
+      ),
     )
     expect(phase.report.durationMs).toBeGreaterThanOrEqual(400)
     expect(phase.report.durationMs).toBeLessThan(500)

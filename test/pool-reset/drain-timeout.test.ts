@@ -76,8 +76,8 @@ describe('drainTimeoutMs: what is still busy then is destroyed, and the phase su
         timestamp: expect.any(String),
         level: 'WARN',
         message:
-          'pool-reset "pool-reset:db": destroyed 1 busy connection(s) after 100 ms before the ' +
-          'snapshot; their work failed',
+          'pool-reset: "db" destroyed 1 busy connection(s) after 100 ms before the snapshot; ' +
+          'their work failed',
         type: 'snapstart.pool-reset',
         resource: 'pool-reset:db',
         forced: 1,
@@ -221,8 +221,8 @@ describe('drainTimeoutMs: what cannot be closed by force fails the phase', () =>
     const cause = (error as SnapStartPhaseError).cause
     expect(cause).toBeInstanceOf(PoolResetDrainTimeoutError)
     expect((cause as Error).message).toBe(
-      'pool-reset "pool-reset:queue": close() had not settled after 100 ms before the snapshot, ' +
-        'and cannot be closed by force. Await the work started during init, or raise ' +
+      'pool-reset: "queue": close() had not settled after 100 ms before the snapshot, and ' +
+        'cannot be closed by force. Await the work started during init, or raise ' +
         'drainTimeoutMs.',
     )
   })

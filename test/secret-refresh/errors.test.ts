@@ -67,7 +67,14 @@ describe('bad options fail when the middleware is built, naming the entry', () =
     [
       'a zero timeout',
       { key: { source: 'function', fetch: () => 'x', timeoutMs: 0 } },
-      'secretRefresh: secret "key": "timeoutMs" must be a positive number of milliseconds',
+      'secretRefresh: secret "key": "timeoutMs" must be a number of milliseconds from 1 to ' +
+        '2147483647',
+    ],
+    [
+      'a timeout longer than Node timers keep',
+      { key: { source: 'function', fetch: () => 'x', timeoutMs: 3e9 } },
+      'secretRefresh: secret "key": "timeoutMs" must be a number of milliseconds from 1 to ' +
+        '2147483647',
     ],
   ])('%s', (_label, secrets, message) => {
     expect(() => secretRefresh({ secrets } as never)).toThrow(new TypeError(message))
@@ -82,7 +89,11 @@ describe('bad options fail when the middleware is built, naming the entry', () =
     ],
     [
       { secrets: { a: one }, maxAgeMs: -1 },
-      'secretRefresh: "maxAgeMs" must be a positive number of milliseconds',
+      'secretRefresh: "maxAgeMs" must be a number of milliseconds from 1 to 2147483647',
+    ],
+    [
+      { secrets: { a: one }, maxAgeMs: 3e9 },
+      'secretRefresh: "maxAgeMs" must be a number of milliseconds from 1 to 2147483647',
     ],
     [
       { secrets: { a: one }, onError: 'ignore' },

@@ -176,7 +176,7 @@ describe('buildSnapshot options', () => {
     const handler = fixture('snap-restore/echo.mjs')
 
     await expect(buildSnapshot({ handler, timeoutMs: 0 })).rejects.toThrow(
-      'buildSnapshot: "timeoutMs" must be a positive number of milliseconds',
+      'buildSnapshot: "timeoutMs" must be a number of milliseconds from 1 to 2147483647',
     )
     await expect(buildSnapshot({ handler, execArgv: ['--snapshot-blob=x'] })).rejects.toThrow(
       'buildSnapshot: "execArgv" must not contain --snapshot-blob=x; it is set for you',
@@ -186,6 +186,16 @@ describe('buildSnapshot options', () => {
     ).rejects.toThrow('buildSnapshot: unknown option "exportName"')
     await expect(buildSnapshot({ handler: fixture('snap-bad/missing.mjs') })).rejects.toThrow(
       /^Cannot find the handler file .*snap-bad\/missing\.mjs$/,
+    )
+  })
+
+  it('rejects a timeoutMs longer than Node timers keep, not timing out after 1 ms', async () => {
+    const handler = fixture('snap-restore/echo.mjs')
+
+    await expect(buildSnapshot({ handler, timeoutMs: 3e9 })).rejects.toThrow(
+      new TypeError(
+        'buildSnapshot: "timeoutMs" must be a number of milliseconds from 1 to 2147483647',
+      ),
     )
   })
 })

@@ -1,10 +1,10 @@
-import { rmSync } from 'node:fs'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import {
   type BuildSnapshotOptions,
   type BuiltSnapshot,
   buildSnapshot,
+  removeSnapshot,
 } from '../../src/snapshot/index.js'
 
 /** The absolute path of a fixture under test/fixtures. */
@@ -12,18 +12,18 @@ export function fixture(path: string): string {
   return fileURLToPath(new URL(`../fixtures/${path}`, import.meta.url))
 }
 
-const outDirs: string[] = []
+const builds: BuiltSnapshot[] = []
 
-/** Builds a snapshot quietly and remembers its directory for `removeBuilds`. */
+/** Builds a snapshot quietly and remembers it for `removeBuilds`. */
 export async function build(options: BuildSnapshotOptions): Promise<BuiltSnapshot> {
   const built = await buildSnapshot({ env: { SNAPSTART_LOG_LEVEL: 'silent' }, ...options })
-  outDirs.push(built.outDir)
+  builds.push(built)
   return built
 }
 
-/** Removes every directory `build` created. */
+/** Removes every snapshot `build` made, with `removeSnapshot`. */
 export function removeBuilds(): void {
-  for (const dir of outDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+  for (const built of builds.splice(0)) removeSnapshot(built)
 }
 
 /** The rejection of `promise`, failing when it resolves. */

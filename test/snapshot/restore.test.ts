@@ -218,5 +218,10 @@ describe('restoreSnapshot', () => {
     await expect(
       restoreSnapshot(built, { environment: 2 } as unknown as { environments: number }),
     ).rejects.toThrow('restoreSnapshot: unknown option "environment"')
+    await expect(restoreSnapshot(built, { timeoutMs: 3e9 })).rejects.toThrow(
+      new TypeError(
+        'restoreSnapshot: "timeoutMs" must be a number of milliseconds from 1 to 2147483647',
+      ),
+    )
   })
 })

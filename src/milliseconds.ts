@@ -1,0 +1,21 @@
+/**
+ * The longest delay Node's timers keep, in milliseconds: 2^31 − 1, about 24.8 days. A longer
+ * one fires after 1 ms with a `TimeoutOverflowWarning`, so every millisecond option of this
+ * package stays within it.
+ */
+export const MAX_TIMER_MS = 2_147_483_647
+
+/**
+ * Checks a millisecond option at factory time: a finite number from 1 to `MAX_TIMER_MS`.
+ * Returns it unchanged, or throws a `TypeError` that starts `<where>: "<option>"` and names
+ * the range, never the value given.
+ *
+ * @param where - the function or option path the message starts with (`poolReset`).
+ * @param option - the option's name (`drainTimeoutMs`).
+ */
+export function checkMilliseconds(value: unknown, where: string, option: string): number {
+  if (typeof value === 'number' && value >= 1 && value <= MAX_TIMER_MS) return value
+  throw new TypeError(
+    `${where}: "${option}" must be a number of milliseconds from 1 to ${MAX_TIMER_MS}`,
+  )
+}
