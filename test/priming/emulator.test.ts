@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest'
+import { EmulatorError } from '../../src/emulator/index.js'
+import { fixture, logs, start } from '../emulator/helpers.js'
+
+const PRIME = (file: string) => fixture('prime-emulator', file)
+
+describe('snapStart({ prime }) through the runtime and the emulator', () => {
+  it('primes before the snapshot, first, and leaves the first real invocation clean', async () => {
+    const emu = await start({ handler: PRIME('counting.mjs') })
+
+    expect(emu.beforeSnapshot?.status).toBe('ok')
+    expect(emu.beforeSnapshot?.hooks[0]).toEqual({
+      name: 'prime',
+      durationMs: expect.any(Number),
+      status: 'ok',
+      details: { invocations: 2 },
+    })
+
+    const first = await emu.invoke({ real: 1 })
+    const second = await emu.invoke({ real: 2 })
+
+    expect(first.status).toBe('ok')
+    const response = first.response as Record<string, unknown>
+    expect(response).toEqual({
+      countAtStart: 0,
+      primingSeen: [
+        { priming: true, event: { warm: true }, requestId: expect.any(String) },
+        { priming: true, event: { warm: true }, requestId: expect.any(String) },
+      ],
+      priming: false,
+      restored: true,
+      firstInvocationAfterRestore: true,
+      event: { real: 1 },
+    })
+    const ids = (response.primingSeen as { requestId: string }[]).map((seen) => seen.requestId)
+    expect(new Set([...ids, first.requestId]).size).toBe(3)
+    expect(second.response).toMatchObject({
+      countAtStart: 1,
+      priming: false,
+      firstInvocationAfterRestore: false,
+    })
+    const kinds = emu.timeline.map((step) =>
+      step.kind === 'hook' ? `${step.phase}:${step.name}` : step.kind,
+    )
+    expect(kinds.slice(0, 4)).toEqual(['init', 'beforeSnapshot', 'beforeSnapshot:prime', 'frozen'])
+  })
+
+  it('fails the snapshot with Runtime.BeforeSnapshotError naming prime and the event', async () => {
+    const failure = await start({ handler: PRIME('fails.mjs') }).catch((error: unknown) => error)
+
+    expect(failure).toBeInstanceOf(EmulatorError)
+    expect(failure).toMatchObject({ errorType: 'Runtime.BeforeSnapshotError', exitCode: 64 })
+    expect((failure as EmulatorError).errorMessage).toBe(
+      'The before-snapshot hook "prime" failed: SnapStartPrimingError: Priming event #0 ' +
+        '(round 1 of 1) failed: Error: cannot handle the priming event',
+    )
+    const report = (failure as EmulatorError).report
+    expect(report?.hooks.find((hook) => hook.name === 'prime')?.status).toBe('failed')
+  })
+
+  it('with optional, warns naming the event and goes on to the snapshot', async () => {
+    const emu = await start({ handler: PRIME('fails-optional.mjs') })
+
+    expect(emu.beforeSnapshot?.status).toBe('ok')
+    expect(emu.beforeSnapshot?.hooks[0]).toMatchObject({
+      name: 'prime',
+      status: 'ok',
+      details: { invocations: 1 },
+    })
+    const warnings = logs
+      .map((entry) => entry.line)
+      .filter((line) => line.includes('"type":"snapstart.priming"'))
+      .map((line) => JSON.parse(line))
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'Priming event #0 (round 1 of 1) failed: Error: cannot handle the priming event',
+        event: 0,
+        round: 1,
+      }),
+    ])
+    const result = await emu.invoke({ real: true })
+    expect(result).toMatchObject({ status: 'ok', response: { answered: { real: true } } })
+  })
+})
