@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { MAX_ENVIRONMENTS } from '../snapshot/restore.js'
 
@@ -62,6 +62,8 @@ export interface ArgsIo {
   cwd: string
   /** Whether `path` is an existing regular file. */
   isFile(path: string): boolean
+  /** Whether `path` is an existing directory; when absent, no directory is assumed. */
+  isDirectory?(path: string): boolean
   /** The text of `path`; throws when it cannot be read. */
   readText(path: string): string
   /** All of standard input, as text. */
@@ -82,11 +84,15 @@ Options:
   --frozen DURATION     hold the snapshot point at least this long: 500ms, 2s, 1m, or a
                         number of milliseconds (default: 0)
   --while-frozen CMD    run CMD through the shell during the frozen pause; the pause lasts
-                        until it ends, and the run stops if it fails
+                        until the shell exits (processes it leaves in the background are
+                        not waited for), and the run stops if it fails
   --on-demand           start in on-demand mode: no hooks, no restore
   --snapshot v8         take a real snapshot instead of a pause: see below
   --environments N      with --snapshot v8, restore into N processes, 1 to 64 (default: 1)
-  --env K=V             environment variable for the function; repeatable
+  --env K=V             environment variable for the function; repeatable. The emulator's
+                        own variables are refused: AWS_LAMBDA_RUNTIME_API, _HANDLER (use
+                        --export), LAMBDA_TASK_ROOT (the handler file's folder),
+                        AWS_LAMBDA_INITIALIZATION_TYPE (use --on-demand)
   --timeout S           function timeout in seconds, 1 to 900 (default: 3)
   --memory MB           memory size in MB, 128 to 10240 (default: 128)
   --json                print the whole run as one JSON document on stdout
@@ -150,7 +156,14 @@ export function parseCommand(argv: readonly string[], io: ArgsIo = nodeIo()): Co
       `unexpected argument "${extra[0]}": give one handler file; pass events with --event FILE`,
     )
   }
-  if (!io.isFile(resolve(io.cwd, handler))) {
+  const handlerPath = resolve(io.cwd, handler)
+  if (!io.isFile(handlerPath)) {
+    if (io.isDirectory?.(handlerPath) === true) {
+      throw new UsageError(
+        `"${handler}" is a directory: pass the handler file inside it, for example ` +
+          `snapstart run ${join(handler, 'index.mjs')}`,
+      )
+    }
     throw new UsageError(`handler file "${handler}" not found: check the path (from ${io.cwd})`)
   }
 
@@ -292,6 +305,14 @@ function parseExport(text: string): string {
   return text
 }
 
+/** Variables the emulator sets itself, with what to use instead of `--env`. */
+const RESERVED_ENV: Record<string, string> = {
+  AWS_LAMBDA_RUNTIME_API: 'the emulator points the runtime at its own Runtime API',
+  _HANDLER: 'name the export with --export NAME and the file with the handler argument',
+  LAMBDA_TASK_ROOT: "it is the handler file's folder: pass the handler file from there",
+  AWS_LAMBDA_INITIALIZATION_TYPE: 'use --on-demand for on-demand mode',
+}
+
 function parseEnv(pairs: readonly string[]): Record<string, string> {
   const env: Record<string, string> = {}
   for (const pair of pairs) {
@@ -301,6 +322,10 @@ function parseEnv(pairs: readonly string[]): Record<string, string> {
       throw new UsageError(
         `--env: "${pair}" is not KEY=VALUE (KEY of letters, digits, _): try --env STAGE=dev`,
       )
+    }
+    const instead = Object.hasOwn(RESERVED_ENV, key) ? RESERVED_ENV[key] : undefined
+    if (instead !== undefined) {
+      throw new UsageError(`--env: ${key} is set by the emulator and cannot be changed: ${instead}`)
     }
     env[key] = pair.slice(equals + 1)
   }
@@ -339,6 +364,13 @@ export function nodeIo(): ArgsIo {
     isFile: (path) => {
       try {
         return statSync(path).isFile()
+      } catch {
+        return false
+      }
+    },
+    isDirectory: (path) => {
+      try {
+        return statSync(path).isDirectory()
       } catch {
         return false
       }

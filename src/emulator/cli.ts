@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs'
+import type { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -26,6 +27,7 @@ import {
   UsageError,
 } from './args.js'
 import { type Emulator, startEmulator } from './emulator.js'
+import { EmulatorError } from './errors.js'
 import {
   renderSnapshotTimeline,
   renderTimeline,
@@ -52,6 +54,11 @@ export interface CliDeps {
   io: ArgsIo
   /** What `--snapshot v8` calls; default `buildSnapshot` and `restoreSnapshot`. */
   snapshot?: SnapshotApi
+  /**
+   * Aborted when the run must stop (the bin aborts it on SIGINT and SIGTERM): it is passed
+   * to `startEmulator`, ends the frozen pause and stops the `--while-frozen` command.
+   */
+  signal?: AbortSignal
 }
 
 /** The snapshot functions the CLI calls; replaced in tests. */
@@ -128,9 +135,19 @@ export async function main(argv: readonly string[], deps: CliDeps = nodeDeps()):
     reportSnapshot(document, command.options, deps)
     return document.outcome.status === 'ok' ? 0 : EXIT_FAILED
   }
-  const document = await runLifecycle(command.options, deps)
-  report(document, command.options, deps)
-  return document.outcome.status === 'ok' ? 0 : EXIT_FAILED
+  const options = command.options
+  const finished = runLifecycle(options, deps).then((document) => {
+    report(document, options, deps)
+    return document.outcome.status === 'ok' ? 0 : EXIT_FAILED
+  })
+  // An interrupted CLI waits for the run to wind down: runtime killed, server closed.
+  const waitForRun = () => finished
+  cleanups.add(waitForRun)
+  try {
+    return await finished
+  } finally {
+    cleanups.delete(waitForRun)
+  }
 }
 
 /** Everything one run collects while it goes. */
@@ -142,6 +159,8 @@ interface Run {
   frozenAt?: number
   /** Steps carried by a failure of `startEmulator`, when there is no emulator to ask. */
   failedSteps?: readonly TimelineStep[]
+  /** The emulator's `close`, as registered with the cleanups. */
+  close?: () => Promise<void>
 }
 
 async function runLifecycle(options: RunOptions, deps: CliDeps): Promise<RunDocument> {
@@ -162,20 +181,23 @@ async function runLifecycle(options: RunOptions, deps: CliDeps): Promise<RunDocu
     fail(run, error)
   } finally {
     await closeQuietly(run.emulator)
-    cleanups.clear()
+    if (run.close !== undefined) cleanups.delete(run.close)
   }
   run.document.timeline = timelineOf(run)
   return run.document
 }
 
 async function drive(run: Run, options: RunOptions, deps: CliDeps): Promise<void> {
+  throwIfAborted(deps.signal)
   const emulator = await deps.startEmulator(emulatorOptions(options, deps))
   run.emulator = emulator
-  cleanups.add(emulator.close.bind(emulator))
+  run.close = emulator.close.bind(emulator)
+  cleanups.add(run.close)
   if (emulator.beforeSnapshot) run.document.reports.beforeSnapshot = emulator.beforeSnapshot
 
   if (!options.onDemand) {
     const pause = await holdFrozen(run, options, deps)
+    throwIfAborted(deps.signal)
     if (pause !== undefined) {
       run.document.outcome = pause
       return
@@ -186,7 +208,20 @@ async function drive(run: Run, options: RunOptions, deps: CliDeps): Promise<void
   }
 
   for (const [index, event] of options.events.entries()) {
-    const result = await emulator.invoke(event)
+    throwIfAborted(deps.signal)
+    let result: InvocationResult
+    try {
+      result = await emulator.invoke(event)
+    } catch (error) {
+      if (!isRejectedEvent(error)) throw error
+      // Lambda refuses such an event before it reaches the function: report it, go on.
+      result = {
+        requestId: '',
+        status: 'error',
+        error: { errorType: error.errorType, errorMessage: error.errorMessage },
+        durationMs: 0,
+      }
+    }
     run.document.responses.push(result)
     if (!options.json) deps.stdout.write(`${JSON.stringify(responseLine(result))}\n`)
     if (result.status === 'error' && run.document.outcome.status === 'ok') {
@@ -201,14 +236,31 @@ async function drive(run: Run, options: RunOptions, deps: CliDeps): Promise<void
   }
 }
 
+/** An `invoke()` rejection for the event itself: the emulator is still usable. */
+function isRejectedEvent(error: unknown): error is EmulatorError {
+  return error instanceof EmulatorError && error.errorType === 'RequestEntityTooLargeException'
+}
+
+/** Throws `Emulator.Aborted` once `signal` is aborted. */
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted !== true) return
+  const reason = signal.reason instanceof Error ? ` (${signal.reason.message})` : ''
+  throw new EmulatorError({
+    errorType: 'Emulator.Aborted',
+    errorMessage: `The run was aborted${reason}; the runtime process was stopped`,
+  })
+}
+
 /**
  * Holds the snapshot point for at least `--frozen`, and until the `--while-frozen` command
- * ends. Resolves to a failure when the command failed, so the run stops before the restore.
+ * exits (not until processes it left in the background end). An aborted `signal` ends
+ * the pause at once. Resolves to a failure when the command failed, so the run stops
+ * before the restore.
  */
 async function holdFrozen(run: Run, options: RunOptions, deps: CliDeps) {
   const start = performance.now()
   const [, command] = await Promise.all([
-    waitAtLeast(options.frozenMs, start),
+    waitAtLeast(options.frozenMs, start, deps.signal),
     options.whileFrozen === undefined
       ? undefined
       : runCommand(options.whileFrozen, run.emulator?.pid, deps),
@@ -236,17 +288,23 @@ async function holdFrozen(run: Run, options: RunOptions, deps: CliDeps) {
   }
 }
 
-/** Resolves once `ms` milliseconds have passed since `start` on the monotonic clock. */
-async function waitAtLeast(ms: number, start: number): Promise<void> {
+/**
+ * Resolves once `ms` milliseconds have passed since `start` on the monotonic clock, or as
+ * soon as `signal` is aborted.
+ */
+async function waitAtLeast(ms: number, start: number, signal?: AbortSignal): Promise<void> {
   // Timers round to whole milliseconds and may fire a fraction early: check, then top up.
-  for (let left = ms; left > 0; left = start + ms - performance.now()) {
-    await sleep(Math.ceil(left))
+  for (let left = ms; left > 0 && signal?.aborted !== true; ) {
+    await sleep(Math.ceil(left), undefined, { signal }).catch(() => undefined)
+    left = start + ms - performance.now()
   }
 }
 
 /**
  * Runs `command` through the shell in its own process group, so that stopping it reaches
- * whatever the shell started. Its output goes to stderr, never to the responses.
+ * whatever the shell started. Its output goes to stderr, never to the responses. Resolves
+ * when the shell exits: a process it left running in the background may keep writing to
+ * stderr, but neither holds the pause nor keeps the CLI from exiting.
  */
 function runCommand(
   command: string,
@@ -268,16 +326,25 @@ function runCommand(
     child.stderr?.on('data', (chunk: Buffer) => deps.stderr.write(chunk.toString()))
     const done = (exitCode: number | null, signal: string | null) =>
       resolve({ command, exitCode, signal, durationMs: performance.now() - start })
-    const closed = new Promise((resolve) => child.once('close', resolve))
+    const exited = new Promise((resolve) => child.once('exit', resolve))
     const kill = () => {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM')
-      return closed
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM')
+      } catch {
+        // The whole group has already exited.
+      }
+      return exited
     }
     cleanups.add(kill)
+    deps.signal?.addEventListener('abort', kill, { once: true })
     child.once('error', () => done(127, null))
-    child.once('close', (code, signal) => {
+    child.once('exit', (code, signal) => {
       cleanups.delete(kill)
-      done(code, signal)
+      deps.signal?.removeEventListener('abort', kill)
+      // The pipes may be held open by background processes: they must not keep the CLI
+      // alive. What the shell wrote before exiting is read in this turn of the event loop.
+      for (const pipe of [child.stdout, child.stderr]) (pipe as Socket | null)?.unref()
+      setImmediate(() => done(code, signal))
     })
   })
 }
@@ -289,6 +356,7 @@ function emulatorOptions(options: RunOptions, deps: CliDeps): EmulatorOptions {
     env: options.env,
     onDemand: options.onDemand,
   }
+  if (deps.signal !== undefined) result.signal = deps.signal
   if (options.export !== undefined) result.export = options.export
   if (options.timeoutSeconds !== undefined) result.timeoutSeconds = options.timeoutSeconds
   if (options.memoryMb !== undefined) result.memoryMb = options.memoryMb
@@ -599,6 +667,9 @@ async function closeQuietly(emulator: EmulatorHandle | undefined): Promise<void>
   }
 }
 
+/** Aborted by the bin on SIGINT or SIGTERM; the signal of `nodeDeps()`. */
+const interruption = new AbortController()
+
 function nodeDeps(): CliDeps {
   return {
     startEmulator,
@@ -606,6 +677,7 @@ function nodeDeps(): CliDeps {
     stderr: process.stderr,
     env: process.env,
     io: nodeIo(),
+    signal: interruption.signal,
   }
 }
 
@@ -619,13 +691,19 @@ function isMainModule(): boolean {
   }
 }
 
-/** On Ctrl-C or SIGTERM: stop the runtime and the command, then exit as interrupted. */
+/**
+ * On Ctrl-C or SIGTERM: abort the run (the runtime is killed and the server closed, the
+ * command stopped), wait for it to wind down, then exit 130 or 143. A second signal exits
+ * at once; the emulator's exit listener still kills the runtime.
+ */
 function stopOnSignals(): void {
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
   ] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (interruption.signal.aborted) process.exit(code)
+      interruption.abort(new Error(`interrupted by ${signal}`))
       const pending = [...cleanups].map((cleanup) => Promise.resolve().then(cleanup))
       Promise.allSettled(pending).then(() => process.exit(code))
     })

@@ -11,6 +11,7 @@ import { EmulatorError, EmulatorStateError } from './errors.js'
 import {
   type ApiCall,
   type InvocationOutcome,
+  MAX_EVENT_BYTES,
   type PendingInvocation,
   type ReportedError,
   RuntimeApiServer,
@@ -92,9 +93,17 @@ export interface Emulator {
    * as Lambda does. The emulator does not start a new environment: once the runtime process
    * has exited (timeout, uncaught exception, crash), later calls reject with an
    * `EmulatorError` of type `Runtime.ExitError`; start a new emulator to go on.
+   *
+   * A payload over `MAX_EVENT_BYTES` (6 291 456 bytes, Lambda's limit for a synchronous
+   * invocation) rejects at once with an `EmulatorError` of type
+   * `RequestEntityTooLargeException`; nothing is sent and the emulator stays usable.
    */
   invoke(event?: unknown, options?: InvokeOptions): Promise<InvocationResult>
-  /** Kills the runtime process and closes the server. Safe to call more than once. */
+  /**
+   * Kills the runtime process and closes the server. Safe to call more than once. Until it
+   * is called, a `process.on('exit')` listener kills the runtime process (SIGKILL) if this
+   * process exits first, so a script that fails before `close()` leaves no runtime behind.
+   */
   close(): Promise<void>
 }
 
@@ -113,6 +122,7 @@ interface Settings {
   functionName: string
   functionVersion: string
   region: string
+  signal: AbortSignal | undefined
 }
 
 interface Waiter {
@@ -136,7 +146,10 @@ const KNOWN_OPTIONS = new Set([
   'cwd',
   'functionName',
   'region',
+  'signal',
 ])
+/** The error type of an emulator stopped through its `signal`. */
+const ABORTED = 'Emulator.Aborted'
 
 /**
  * Starts a Runtime API server on 127.0.0.1 and the runtime process for `options.handler`
@@ -147,8 +160,8 @@ const KNOWN_OPTIONS = new Set([
  * Rejects with an `EmulatorError` when init fails: the runtime's error type
  * (`Runtime.ImportModuleError`, `Runtime.BeforeSnapshotError` with exit code 64, ...),
  * `Runtime.ExitError` when the runtime exits without reporting, or `Sandbox.Timedout` when
- * the init limit passes. Nothing is left running after a rejection. Bad options throw a
- * `TypeError`.
+ * the init limit passes, or `Emulator.Aborted` when `options.signal` is aborted. Nothing is
+ * left running after a rejection. Bad options throw a `TypeError`.
  *
  * Limitation: freezing uses SIGSTOP/SIGCONT, so the emulator runs on Linux and macOS only,
  * and a `runtime.command` that starts the real runtime as a grandchild (npx, a shell) is
@@ -188,6 +201,11 @@ class LocalEmulator implements Emulator {
   private endedBy: string | undefined
   private closing: Promise<void> | undefined
   private readonly arn: string
+  /** Why the emulator was aborted through its signal; set once. */
+  private abortReason: string | undefined
+  private readonly onAbort = () => this.abort()
+  /** Kills the runtime if this process exits first; registered while the runtime runs. */
+  private readonly killOnExit = () => this.kill()
 
   constructor(private readonly settings: Settings) {
     this.mode = settings.snapStart ? 'snap-start' : 'on-demand'
@@ -221,8 +239,18 @@ class LocalEmulator implements Emulator {
 
   /** Starts the server and the runtime; settles when init has ended. */
   async start(): Promise<void> {
-    this.runtimeApi = await this.server.listen()
     const settings = this.settings
+    const signal = settings.signal
+    const throwIfAborted = () => {
+      if (signal?.aborted !== true) return
+      this.abortReason = describeReason(signal.reason)
+      throw this.abortedError()
+    }
+    throwIfAborted()
+    this.runtimeApi = await this.server.listen()
+    // From here `close()` can stop everything, so an abort goes through it.
+    throwIfAborted()
+    signal?.addEventListener('abort', this.onAbort, { once: true })
     const env = lambdaEnvironment({
       runtimeApi: this.runtimeApi,
       handler: settings.handler,
@@ -253,6 +281,7 @@ class LocalEmulator implements Emulator {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     this.child = child
+    if (child.pid !== undefined) killOnProcessExit(this.killOnExit)
     child.once('exit', (code, signal) => this.onExit({ code, signal }))
     child.once('error', (error) => {
       if (child.pid !== undefined) return
@@ -280,6 +309,7 @@ class LocalEmulator implements Emulator {
 
   restore(): Promise<RestoreResult> {
     if (this.restoring !== undefined) return this.restoring
+    if (this.abortReason !== undefined) return Promise.reject(this.abortedError())
     if (this.mode !== 'snap-start') {
       return Promise.reject(new EmulatorStateError('restore() needs snap-start mode'))
     }
@@ -295,6 +325,16 @@ class LocalEmulator implements Emulator {
     if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
       throw new TypeError(`invoke: "timeoutMs" must be a positive number, got ${timeoutMs}`)
     }
+    const payload = options.payload ?? JSON.stringify(event === undefined ? {} : event)
+    const size = typeof payload === 'string' ? Buffer.byteLength(payload) : 0
+    if (size > MAX_EVENT_BYTES) {
+      throw new EmulatorError({
+        errorType: 'RequestEntityTooLargeException',
+        errorMessage:
+          `The event is ${size} bytes, over Lambda's limit of ${MAX_EVENT_BYTES} bytes ` +
+          '(6 MB) for a synchronous invocation payload; it was not sent',
+      })
+    }
     const previous = this.chain
     let release!: () => void
     this.chain = new Promise((resolve) => {
@@ -303,11 +343,15 @@ class LocalEmulator implements Emulator {
     await previous
     try {
       if (this.mode === 'snap-start') await this.restore()
+      if (this.abortReason !== undefined) throw this.abortedError()
       if (this.exitStatus !== undefined || this.server.state !== 'ready') {
         throw this.exitedError()
       }
-      const payload = options.payload ?? JSON.stringify(event === undefined ? {} : event)
-      return await this.send(payload, timeoutMs, options)
+      const result = await this.send(payload, timeoutMs, options)
+      if (this.abortReason !== undefined && result.error?.errorType === ABORTED) {
+        throw this.abortedError()
+      }
+      return result
     } finally {
       release()
     }
@@ -319,10 +363,38 @@ class LocalEmulator implements Emulator {
   }
 
   private async shutdown(): Promise<void> {
+    this.settings.signal?.removeEventListener('abort', this.onAbort)
     clearTimeout(this.timer)
     this.kill()
     if (this.child?.pid !== undefined) await this.exited
+    forgetOnProcessExit(this.killOnExit)
     await this.server.close()
+  }
+
+  /**
+   * The signal was aborted: kills the runtime, closes the server, then rejects the pending
+   * lifecycle step with `Emulator.Aborted`.
+   */
+  private abort(): void {
+    if (this.abortReason !== undefined || this.closing !== undefined) return
+    this.abortReason = describeReason(this.settings.signal?.reason)
+    this.endedBy = ABORTED
+    const waiter = this.waiter
+    this.waiter = undefined
+    void this.close().then(() => waiter?.reject(this.withContext(this.abortedError())))
+  }
+
+  private abortedError(): EmulatorError {
+    const status = this.exitStatus
+    return new EmulatorError({
+      errorType: ABORTED,
+      errorMessage:
+        `The emulator was aborted${this.abortReason}: the runtime process ` +
+        `${this.child?.pid === undefined ? 'was not started' : 'was killed'} and the Runtime ` +
+        'API server closed',
+      exitCode: status?.code ?? null,
+      signal: status?.signal ?? null,
+    })
   }
 
   private send(
@@ -469,6 +541,8 @@ class LocalEmulator implements Emulator {
   private onExit(status: ExitStatus): void {
     if (this.exitStatus !== undefined) return
     this.exitStatus = status
+    // Its pid may soon belong to another process: nothing is left to kill.
+    forgetOnProcessExit(this.killOnExit)
     clearTimeout(this.timer)
     this.server.markFailed()
     this.endInit('failed')
@@ -483,7 +557,7 @@ class LocalEmulator implements Emulator {
     if (this.current !== undefined) {
       this.server.abandon(this.current.requestId, {
         status: 'error',
-        errorType: 'Runtime.ExitError',
+        errorType: this.abortReason === undefined ? 'Runtime.ExitError' : ABORTED,
         errorMessage: `The runtime exited during the invocation: ${describeExit(status)}`,
       })
     }
@@ -582,6 +656,28 @@ class LocalEmulator implements Emulator {
   }
 }
 
+/** What the `process.on('exit')` listener kills: one entry per live runtime process. */
+const killsOnExit = new Set<() => void>()
+
+/** Runs every registered kill, synchronously, as this process exits. */
+function killAllOnExit(): void {
+  for (const kill of killsOnExit) kill()
+}
+
+/**
+ * Registers `kill` to run if this process exits while the runtime lives. One listener
+ * serves every emulator, so many emulators do not trip the max-listeners warning.
+ */
+function killOnProcessExit(kill: () => void): void {
+  if (killsOnExit.size === 0) process.on('exit', killAllOnExit)
+  killsOnExit.add(kill)
+}
+
+function forgetOnProcessExit(kill: () => void): void {
+  if (!killsOnExit.delete(kill)) return
+  if (killsOnExit.size === 0) process.off('exit', killAllOnExit)
+}
+
 function invocationResult(
   requestId: string,
   outcome: InvocationOutcome,
@@ -623,6 +719,12 @@ function traceId(requestId: string): string {
   const seconds = Math.floor(Date.now() / 1000).toString(16)
   const hex = requestId.replaceAll('-', '')
   return `Root=1-${seconds}-${hex.slice(0, 24)};Parent=${hex.slice(16, 32)};Sampled=0`
+}
+
+/** ` (reason)` for an abort reason worth showing; empty for a bare `abort()`. */
+function describeReason(reason: unknown): string {
+  if (reason instanceof Error) return reason.name === 'AbortError' ? '' : ` (${reason.message})`
+  return typeof reason === 'string' && reason !== '' ? ` (${reason})` : ''
 }
 
 function describeExit(status: ExitStatus): string {
@@ -676,6 +778,15 @@ function settingsFrom(options: EmulatorOptions): Settings {
       throw new TypeError(`startEmulator: env.${key} must be a string`)
     }
   }
+  if (Object.hasOwn(env, 'AWS_LAMBDA_RUNTIME_API')) {
+    throw new TypeError(
+      'startEmulator: env.AWS_LAMBDA_RUNTIME_API cannot be set: the emulator gives the ' +
+        'runtime the address of its own Runtime API',
+    )
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError('startEmulator: "signal" must be an AbortSignal')
+  }
   if (options.onLog !== undefined && typeof options.onLog !== 'function') {
     throw new TypeError('startEmulator: "onLog" must be a function')
   }
@@ -709,5 +820,6 @@ function settingsFrom(options: EmulatorOptions): Settings {
     functionName: options.functionName ?? 'snapstart-function',
     functionVersion: snapStart ? '1' : '$LATEST',
     region: options.region ?? 'us-east-1',
+    signal: options.signal,
   }
 }

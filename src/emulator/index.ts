@@ -8,6 +8,7 @@ export {
 export { EmulatorError, EmulatorStateError } from './errors.js'
 export {
   type ApiCall,
+  MAX_EVENT_BYTES,
   MAX_RESPONSE_BYTES,
   RuntimeApiServer,
   type SandboxState,

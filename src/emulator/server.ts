@@ -5,6 +5,8 @@ import { type ChannelReport, REPORT_PATH } from '../runtime/report-channel.js'
 
 /** Lambda's limit for a buffered response body, in bytes (6 MB). */
 export const MAX_RESPONSE_BYTES = 6_291_456
+/** Lambda's limit for a synchronous invocation's event payload, in bytes (6 MB). */
+export const MAX_EVENT_BYTES = 6_291_456
 
 const BASE = '/2018-06-01/runtime'
 const INVOCATION_PREFIX = `${BASE}/invocation/`

@@ -4,7 +4,12 @@ export interface EmulatorOptions {
   handler: string
   /** The export to call, default `handler`. Dotted paths (`api.get`) reach nested exports. */
   export?: string
-  /** Extra environment for the function, applied over the variables Lambda sets. */
+  /**
+   * Extra environment for the function, applied over the variables Lambda sets.
+   * `AWS_LAMBDA_RUNTIME_API` is refused with a `TypeError`: the runtime must talk to this
+   * emulator. `_HANDLER`, `LAMBDA_TASK_ROOT` and `AWS_LAMBDA_INITIALIZATION_TYPE` may be
+   * overridden here, to test how a runtime handles unusual values; the CLI refuses them.
+   */
   env?: Record<string, string>
   /** Start in on-demand mode: no hooks, no `restore/next`. Default `false` (snap-start). */
   onDemand?: boolean
@@ -29,6 +34,12 @@ export interface EmulatorOptions {
   functionName?: string
   /** `AWS_REGION` and `AWS_DEFAULT_REGION`, default `us-east-1`. */
   region?: string
+  /**
+   * Aborting it stops the emulator: the runtime process is killed, the server closed, and a
+   * pending `startEmulator`, `restore()` or `invoke()` rejects with an `EmulatorError` of
+   * type `Emulator.Aborted`. An already-aborted signal rejects before anything starts.
+   */
+  signal?: AbortSignal
 }
 
 /** One step of the run, as the timeline shows it. Times are milliseconds from the start. */

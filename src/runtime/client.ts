@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import { isIPv4, isIPv6 } from 'node:net'
 import { RuntimeApiError } from './errors.js'
 import { HttpConnection } from './http-connection.js'
 import type { HttpReply } from './http-reply-reader.js'
@@ -30,6 +31,50 @@ export interface ErrorBody {
   stackTrace?: string[]
 }
 
+/** Where the Runtime API listens, as `parseRuntimeApi` reads `AWS_LAMBDA_RUNTIME_API`. */
+export interface RuntimeApiAddress {
+  /** `host:port` as given, for the `Host` header. */
+  host: string
+  /** The name or IP address to connect to, IPv6 without its brackets. */
+  hostname: string
+  /** The TCP port, 1 to 65535. */
+  port: number
+}
+
+/** The form `AWS_LAMBDA_RUNTIME_API` must have, as error messages state it. */
+export const RUNTIME_API_FORM =
+  'host:port without a scheme or path, such as 127.0.0.1:9001 or localhost:9001 ' +
+  '(host: a hostname, an IPv4 address or an [IPv6] address; port: 1 to 65535)'
+
+const HOST_AND_PORT = /^(\[[^\]]*\]|[^:]*):(\d{1,5})$/
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+const HOSTNAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*$`)
+const DOTTED_NUMBERS = /^[\d.]+$/
+
+/**
+ * Reads `AWS_LAMBDA_RUNTIME_API`: `host:port`, the host a hostname, an IPv4 address or an
+ * IPv6 address in brackets, the port 1 to 65535. Throws a `RuntimeApiError` naming the
+ * variable and the expected form for anything else (a scheme, a path, a missing or
+ * out-of-range port), without connecting anywhere.
+ */
+export function parseRuntimeApi(endpoint: string): RuntimeApiAddress {
+  const match = HOST_AND_PORT.exec(endpoint)
+  const host = match?.[1] ?? ''
+  const port = Number(match?.[2])
+  const hostname = host.startsWith('[') ? host.slice(1, -1) : host
+  const validHost = host.startsWith('[')
+    ? isIPv6(hostname)
+    : DOTTED_NUMBERS.test(host)
+      ? isIPv4(host)
+      : HOSTNAME.test(host)
+  if (match === null || !validHost || !(port >= 1 && port <= 65_535)) {
+    throw new RuntimeApiError(
+      `AWS_LAMBDA_RUNTIME_API is ${JSON.stringify(endpoint)}: expected ${RUNTIME_API_FORM}`,
+    )
+  }
+  return { host: endpoint, hostname, port }
+}
+
 const JSON_TYPE = 'Content-Type: application/json\r\n'
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/
 
@@ -43,23 +88,11 @@ export class RuntimeApiClient {
   private readonly host: string
   private readonly nextRequest: string
 
-  /** `endpoint` is `AWS_LAMBDA_RUNTIME_API`: `host:port`. */
+  /** `endpoint` is `AWS_LAMBDA_RUNTIME_API`: `host:port` (see `parseRuntimeApi`). */
   constructor(endpoint: string) {
-    let url: URL
-    try {
-      url = new URL(`http://${endpoint}`)
-    } catch (cause) {
-      throw new RuntimeApiError(
-        `AWS_LAMBDA_RUNTIME_API must be "host:port", got "${endpoint}"`,
-        undefined,
-        { cause },
-      )
-    }
-    this.host = url.host
-    this.connection = new HttpConnection(
-      url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      Number(url.port || 80),
-    )
+    const { host, hostname, port } = parseRuntimeApi(endpoint)
+    this.host = host
+    this.connection = new HttpConnection(hostname, port)
     // The request sent most often, built once.
     this.nextRequest = this.head('GET', NEXT_PATH, '')
   }

@@ -1,5 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { ClientContext, CognitoIdentity, Context } from 'aws-lambda'
+import { log } from '../log.js'
+
+/**
+ * The deadline used when `Lambda-Runtime-Deadline-Ms` is missing or not a whole number of
+ * milliseconds: this many milliseconds from the event's receipt, Lambda's longest timeout.
+ */
+export const FALLBACK_TIMEOUT_MS = 900_000
+
+const DEADLINE = /^\d{1,15}$/
 
 /** The function-wide part of the context, read once from the environment. */
 export interface FunctionInfo {
@@ -30,7 +39,9 @@ export type Completion = (error: unknown, result?: unknown) => void
  * they keep working when a middleware takes them off the object (`@middy/core` calls
  * `getRemainingTimeInMillis` detached) or copies the context with a spread.
  * `getRemainingTimeInMillis()` counts down to the `Lambda-Runtime-Deadline-Ms` header, in
- * milliseconds, never below 0.
+ * milliseconds, never below 0. When that header is missing or not a whole number (a
+ * malformed reply), it logs one warning and counts down from `FALLBACK_TIMEOUT_MS` instead,
+ * so the result is never `NaN`.
  */
 export function createInvocationContext(
   info: FunctionInfo,
@@ -38,7 +49,7 @@ export function createInvocationContext(
   headers: IncomingHttpHeaders,
   complete: Completion,
 ): Context {
-  const deadlineMs = Number(headers['lambda-runtime-deadline-ms'])
+  const deadlineMs = deadlineOf(headers['lambda-runtime-deadline-ms'], requestId)
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName: info.functionName,
@@ -60,6 +71,18 @@ export function createInvocationContext(
     succeed: (result?: unknown) => complete(null, result),
     fail: (error: Error | string) => complete(error ?? new Error('context.fail() was called')),
   }
+}
+
+/** The deadline in epoch milliseconds, or `FALLBACK_TIMEOUT_MS` from now for a bad header. */
+function deadlineOf(value: string | string[] | undefined, requestId: string): number {
+  if (typeof value === 'string' && DEADLINE.test(value.trim())) return Number(value.trim())
+  log(
+    'warn',
+    `Lambda-Runtime-Deadline-Ms is ${value === undefined ? 'missing' : 'not a whole number'}: ` +
+      `getRemainingTimeInMillis() counts down from ${FALLBACK_TIMEOUT_MS} ms`,
+    { type: 'snapstart.runtimeApi', requestId },
+  )
+  return Date.now() + FALLBACK_TIMEOUT_MS
 }
 
 function header(value: string | string[] | undefined): string | undefined {

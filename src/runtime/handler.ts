@@ -1,5 +1,5 @@
 import { existsSync, realpathSync, statSync } from 'node:fs'
-import { isAbsolute, relative, resolve } from 'node:path'
+import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import {
   HandlerNotFoundError,
@@ -31,7 +31,8 @@ const TS_EXTENSIONS = ['.ts', '.mts', '.cts']
  * imported with `import()`, so ESM and CommonJS both work. Throws a `RuntimeError` subclass
  * named for the Lambda error type: `Runtime.MalformedHandlerName` (also for a path that
  * leaves the task root), `Runtime.ImportModuleError`, `Runtime.UserCodeSyntaxError` or
- * `Runtime.HandlerNotFound`.
+ * `Runtime.HandlerNotFound` (also for a name that is only reachable through a prototype:
+ * each part of the export path must be an own property).
  */
 export async function loadHandler(
   taskRoot: string,
@@ -89,9 +90,11 @@ export function parseHandler(spec: string | undefined): { modulePath: string; ex
   return { modulePath: spec.slice(0, slash + 1) + base.slice(0, dot), exportPath }
 }
 
+/** True when `target` is below `root`; a name that merely starts with `..` stays inside. */
 function isInside(root: string, target: string): boolean {
   const rel = relative(root, target)
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)
+  if (rel === '' || rel === '..' || isAbsolute(rel)) return false
+  return !rel.startsWith(`..${sep}`)
 }
 
 function findModuleFile(target: string): string | undefined {
@@ -126,7 +129,9 @@ async function importModule(file: string, modulePath: string): Promise<Record<st
 
 /**
  * Walks `a.b.c` from the module namespace. A CommonJS module's `module.exports` is also
- * reachable as `default`, which covers exports Node's static analysis does not list.
+ * reachable as `default`, which covers exports Node's static analysis does not list. Only
+ * own properties are followed, so `_HANDLER` cannot reach inherited members such as
+ * `constructor`, `toString` or a function's `call`.
  */
 function findExport(namespace: Record<string, unknown>, exportPath: string): unknown {
   const parts = exportPath.split('.')
@@ -144,6 +149,7 @@ function walk(start: unknown, parts: string[]): unknown {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
       return undefined
     }
+    if (!Object.hasOwn(value, part)) return undefined
     value = (value as Record<string, unknown>)[part]
   }
   return value

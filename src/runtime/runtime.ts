@@ -55,7 +55,9 @@ export interface RuntimeOptions {
  * Runs this process as a SnapStart-aware Lambda runtime and never returns: loads the
  * handler (`_HANDLER` under `LAMBDA_TASK_ROOT`), runs the SnapStart phases in `snap-start`
  * mode (before-snapshot hooks, `restore/next`, after-restore hooks), then serves
- * invocations. Failures are reported to the Runtime API, then the process exits: 129 after
+ * invocations. An `AWS_LAMBDA_RUNTIME_API` that is missing or not `host:port` is logged as
+ * one JSON line and the process exits 1 before connecting anywhere. Failures are reported
+ * to the Runtime API, then the process exits: 129 after
  * an init error, 64 after a failed before-snapshot phase, 65 after a failed after-restore
  * phase, 129 after an uncaught exception or unhandled rejection.
  *
@@ -75,7 +77,14 @@ export async function startRuntime(options: RuntimeOptions = {}): Promise<never>
     })
     process.exit(1)
   }
-  const runtime = new Runtime(new RuntimeApiClient(endpoint), env)
+  let client: RuntimeApiClient
+  try {
+    client = new RuntimeApiClient(endpoint)
+  } catch (error) {
+    log('error', (error as Error).message, { type: 'snapstart.runtime' })
+    process.exit(1)
+  }
+  const runtime = new Runtime(client, env)
   process.on('uncaughtException', (error) => {
     void runtime.fatal(error, 'Runtime.UncaughtException')
   })
@@ -163,7 +172,8 @@ class Runtime {
 
   private async beforeSnapshot(): Promise<void> {
     this.stage = 'beforeSnapshot'
-    const budgetMs = Math.max(1, INIT_BUDGET_MS - performance.now())
+    // Whole milliseconds, rounded down so the budget never reaches past the init limit.
+    const budgetMs = Math.max(1, Math.floor(INIT_BUDGET_MS - performance.now()))
     try {
       await this.reportPhase(await runBeforeSnapshot({ budgetMs }))
     } catch (error) {

@@ -307,3 +307,48 @@ describe('parseDuration', () => {
     expect(() => parseDuration(text)).toThrow(UsageError)
   })
 })
+
+describe('--env and the emulator’s own variables', () => {
+  it.each([
+    [
+      'AWS_LAMBDA_RUNTIME_API=127.0.0.1:9',
+      '--env: AWS_LAMBDA_RUNTIME_API is set by the emulator and cannot be changed: the ' +
+        'emulator points the runtime at its own Runtime API',
+    ],
+    [
+      '_HANDLER=other.handler',
+      '--env: _HANDLER is set by the emulator and cannot be changed: name the export with ' +
+        '--export NAME and the file with the handler argument',
+    ],
+    [
+      'LAMBDA_TASK_ROOT=/tmp',
+      '--env: LAMBDA_TASK_ROOT is set by the emulator and cannot be changed: it is the ' +
+        "handler file's folder: pass the handler file from there",
+    ],
+    [
+      'AWS_LAMBDA_INITIALIZATION_TYPE=on-demand',
+      '--env: AWS_LAMBDA_INITIALIZATION_TYPE is set by the emulator and cannot be changed: ' +
+        'use --on-demand for on-demand mode',
+    ],
+  ])('refuses --env %s, naming the key and what to use instead', (pair, message) => {
+    expect(usageError(['run', 'handler.mjs', '--env', pair])).toBe(message)
+  })
+})
+
+describe('the handler argument', () => {
+  it('says a directory is a directory, and what to pass instead', () => {
+    const io = { ...fakeIo(), isDirectory: (path: string) => path === '/project/adir' }
+    expect(usageError(['run', 'adir'], io)).toBe(
+      '"adir" is a directory: pass the handler file inside it, for example ' +
+        'snapstart run adir/index.mjs',
+    )
+  })
+
+  it('documents in --help that --while-frozen does not wait for background processes', () => {
+    expect(USAGE).toContain(
+      '  --while-frozen CMD    run CMD through the shell during the frozen pause; the pause ' +
+        'lasts\n                        until the shell exits (processes it leaves in the ' +
+        'background are\n                        not waited for), and the run stops if it fails',
+    )
+  })
+})

@@ -1,9 +1,18 @@
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { processState } from '../emulator/process-state.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const bin = join(root, 'dist', 'emulator-cli.js')
@@ -14,6 +23,9 @@ beforeAll(() => {
   writeFileSync(join(dir, 'handler.mjs'), 'export const handler = async (event) => ({ event })\n')
   writeFileSync(join(dir, 'event.json'), '{"n":1}')
   writeFileSync(join(dir, 'broken.json'), '{"n":')
+  // One byte over Lambda's 6 291 456-byte limit for a synchronous invocation payload.
+  writeFileSync(join(dir, 'big.json'), JSON.stringify('x'.repeat(6_291_457 - 2)))
+  mkdirSync(join(dir, 'adir'))
   writeFileSync(
     join(dir, 'hooks.mjs'),
     [
@@ -81,6 +93,21 @@ describe('the snapstart bin', () => {
     [
       ['run', 'handler.mjs', '--env', 'oops'],
       '--env: "oops" is not KEY=VALUE (KEY of letters, digits, _): try --env STAGE=dev',
+    ],
+    [
+      ['run', 'handler.mjs', '--env', 'AWS_LAMBDA_RUNTIME_API=127.0.0.1:9'],
+      '--env: AWS_LAMBDA_RUNTIME_API is set by the emulator and cannot be changed: the ' +
+        'emulator points the runtime at its own Runtime API',
+    ],
+    [
+      ['run', 'handler.mjs', '--env', '_HANDLER=x.y'],
+      '--env: _HANDLER is set by the emulator and cannot be changed: name the export with ' +
+        '--export NAME and the file with the handler argument',
+    ],
+    [
+      ['run', 'adir'],
+      '"adir" is a directory: pass the handler file inside it, for example ' +
+        'snapstart run adir/index.mjs',
     ],
   ])('exits 2 for %j with one line on stderr', async (args, message) => {
     expect(await snapstart(args)).toEqual({
@@ -181,6 +208,54 @@ describe('snapstart run with the real runtime', () => {
       ],
       outcome: { status: 'ok' },
     })
+  })
+})
+
+describe('snapstart run limits and background processes', () => {
+  it('reports an event over 6 MB on its own line and sends the next events', async () => {
+    const events = ['--event', 'event.json', '--event', 'big.json', '--event', 'event.json']
+    const result = await snapstart(['run', 'handler.mjs', ...events])
+    const message =
+      "The event is 6291457 bytes, over Lambda's limit of 6291456 bytes (6 MB) for a " +
+      'synchronous invocation payload; it was not sent'
+
+    expect(result.code).toBe(1)
+    expect(
+      result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
+      { event: { n: 1 } },
+      { errorType: 'RequestEntityTooLargeException', errorMessage: message },
+      { event: { n: 1 } },
+    ])
+    expect(result.stderr.trimEnd().split('\n').at(-1)).toBe(
+      `snapstart: RequestEntityTooLargeException: invocation 2 of 3 failed: ${message}`,
+    )
+  })
+
+  it('ends the --while-frozen pause when the command exits, not its background jobs', {
+    timeout: 10_000,
+  }, async () => {
+    const pidFile = join(dir, 'background.pid')
+    const command = `sleep 60 & echo $! > ${pidFile}`
+    try {
+      const result = await snapstart(['run', 'handler.mjs', '--json', '--while-frozen', command])
+
+      expect(result.code, result.stderr).toBe(0)
+      const document = JSON.parse(result.stdout)
+      expect(document.whileFrozen).toEqual({
+        command,
+        exitCode: 0,
+        signal: null,
+        durationMs: expect.any(Number),
+      })
+      expect(document.responses).toEqual([expect.objectContaining({ status: 'ok' })])
+      expect(processState(Number(readFileSync(pidFile, 'utf8')))).toBe('alive')
+    } finally {
+      if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL')
+    }
   })
 })
 

@@ -20,7 +20,10 @@ afterEach(async () => {
 })
 
 /** A misbehaving Runtime API, and the runtime run against it until it exits. */
-async function runAgainst(route: Route): Promise<{ code: number | null; stdout: string }> {
+async function runAgainst(
+  route: Route,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string }> {
   server = http.createServer((request, response) => {
     let body = ''
     request.setEncoding('utf8')
@@ -31,7 +34,7 @@ async function runAgainst(route: Route): Promise<{ code: number | null; stdout: 
   })
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
-  return runRuntime(port)
+  return runRuntime(port, env)
 }
 
 let rawServer: net.Server | undefined
@@ -47,6 +50,7 @@ afterEach(async () => {
  */
 async function runAgainstRaw(
   answer: (socket: net.Socket, head: string, body: string) => string | undefined,
+  env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string }> {
   rawServer = net.createServer((socket) => {
     let buffered = ''
@@ -68,10 +72,14 @@ async function runAgainstRaw(
   })
   await new Promise<void>((resolve) => rawServer!.listen(0, '127.0.0.1', resolve))
   const { port } = rawServer.address() as AddressInfo
-  return runRuntime(port)
+  return runRuntime(port, env)
 }
 
-async function runRuntime(port: number): Promise<{ code: number | null; stdout: string }> {
+/** Runs the runtime against 127.0.0.1:`port`; `env` adds or replaces variables. */
+async function runRuntime(
+  port: number,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string }> {
   const child = spawn(process.execPath, [BIN], {
     cwd: TASK_ROOT,
     env: {
@@ -80,6 +88,7 @@ async function runRuntime(port: number): Promise<{ code: number | null; stdout: 
       LAMBDA_TASK_ROOT: TASK_ROOT,
       _HANDLER: 'handler.echo',
       AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -208,5 +217,158 @@ describe('malformed Runtime API replies', () => {
     })
     expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(1)
     expect(stdout).toContain('AWS_LAMBDA_RUNTIME_API is not set')
+  })
+})
+
+describe('AWS_LAMBDA_RUNTIME_API is validated before any connection', () => {
+  const expected =
+    'host:port without a scheme or path, such as 127.0.0.1:9001 or localhost:9001 ' +
+    '(host: a hostname, an IPv4 address or an [IPv6] address; port: 1 to 65535)'
+
+  it.each([
+    'not a host:port',
+    '127.0.0.1:99999',
+    '127.0.0.1:0',
+    '[::1',
+    '[::1]',
+    '127.0.0.1:abc',
+    '127.0.0.1',
+    '999.0.0.1:9001',
+    'http://127.0.0.1:{port}',
+    '127.0.0.1:{port}/path',
+  ])('exits 1 with one JSON line for %j, connecting nowhere', async (template) => {
+    let connections = 0
+    rawServer = net.createServer((socket) => {
+      connections++
+      socket.destroy()
+    })
+    await new Promise<void>((resolve) => rawServer!.listen(0, '127.0.0.1', resolve))
+    const { port } = rawServer.address() as AddressInfo
+    const value = template.replace('{port}', String(port))
+
+    const { code, stdout } = await runRuntime(port, { AWS_LAMBDA_RUNTIME_API: value })
+
+    expect(code).toBe(1)
+    const lines = stdout.trim().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 'ERROR',
+      message: `AWS_LAMBDA_RUNTIME_API is ${JSON.stringify(value)}: expected ${expected}`,
+      type: 'snapstart.runtime',
+    })
+    expect(connections).toBe(0)
+  })
+
+  it.each([['localhost:{port}'], ['[::1]:{port}']])(
+    'accepts %s: a hostname and a bracketed IPv6 address',
+    async (template) => {
+      const { parseRuntimeApi } = await import('../../src/runtime/client.js')
+      const value = template.replace('{port}', '9001')
+      expect(parseRuntimeApi(value)).toEqual({
+        host: value,
+        hostname: value.startsWith('[') ? '::1' : 'localhost',
+        port: 9001,
+      })
+    },
+  )
+})
+
+describe('request ids in paths', () => {
+  it('percent-encodes a request id, so it stays one path segment', async () => {
+    const posts: string[] = []
+    const { code } = await runAgainstRaw((_socket, head) => {
+      if (head.startsWith('POST ')) {
+        posts.push(head.split('\r\n')[0]!)
+        return 'HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n'
+      }
+      if (posts.length > 0) return 'HTTP/1.1 410 Gone\r\nContent-Length: 0\r\n\r\n'
+      return (
+        'HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: ../../x?y=1#\r\n' +
+        `Lambda-Runtime-Deadline-Ms: ${Date.now() + 1000}\r\nContent-Length: 2\r\n\r\n{}`
+      )
+    })
+    expect(code).toBe(1)
+    expect(posts).toEqual([
+      'POST /2018-06-01/runtime/invocation/..%2F..%2Fx%3Fy%3D1%23/response HTTP/1.1',
+    ])
+  })
+})
+
+describe('a connection reset in the middle of restore/next', () => {
+  it('posts init/error naming GET restore/next, then exits 64', async () => {
+    const posts: { head: string; body: string }[] = []
+    const { code, stdout } = await runAgainstRaw(
+      (socket, head, body) => {
+        if (head.startsWith('POST ')) {
+          posts.push({ head, body })
+          return 'HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n'
+        }
+        socket.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{"a"')
+        return undefined
+      },
+      { AWS_LAMBDA_INITIALIZATION_TYPE: 'snap-start' },
+    )
+    const message =
+      'GET /2018-06-01/runtime/restore/next failed: the connection closed in the middle of ' +
+      'the body of the reply'
+
+    expect(code).toBe(64)
+    expect(posts).toHaveLength(1)
+    const [requestLine, ...headers] = posts[0]!.head.split('\r\n')
+    expect(requestLine).toBe('POST /2018-06-01/runtime/init/error HTTP/1.1')
+    expect(headers).toContain('Lambda-Runtime-Function-Error-Type: Runtime.BeforeSnapshotError')
+    expect(JSON.parse(posts[0]!.body)).toMatchObject({
+      errorType: 'RuntimeApiError',
+      errorMessage: message,
+    })
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({
+      level: 'ERROR',
+      message: `Runtime.BeforeSnapshotError: ${message}`,
+    })
+  })
+})
+
+describe('Lambda-Runtime-Deadline-Ms', () => {
+  it.each([
+    ['missing', undefined, 'missing'],
+    ['not a number', 'soon', 'not a whole number'],
+    ['empty', '', 'not a whole number'],
+  ])('%s: one warning, and 900 000 ms from receipt, never NaN', async (_, deadline, how) => {
+    const bodies: string[] = []
+    const before = Date.now()
+    const { code, stdout } = await runAgainst(
+      (request, response, body) => {
+        if (request.method === 'POST') {
+          bodies.push(body)
+          return response.writeHead(202).end()
+        }
+        if (bodies.length > 0) return response.writeHead(410).end()
+        const headers: Record<string, string> = { 'Lambda-Runtime-Aws-Request-Id': 'req-1' }
+        if (deadline !== undefined) headers['Lambda-Runtime-Deadline-Ms'] = deadline
+        response.writeHead(200, headers).end('{}')
+      },
+      { _HANDLER: 'handler.context' },
+    )
+    const after = Date.now()
+
+    expect(code).toBe(1)
+    const remaining = JSON.parse(bodies[0]!).remaining as number
+    expect(Number.isInteger(remaining)).toBe(true)
+    expect(remaining).toBeLessThanOrEqual(900_000)
+    expect(remaining).toBeGreaterThanOrEqual(900_000 - (after - before))
+    const warnings = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.level === 'WARN')
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        message:
+          `Lambda-Runtime-Deadline-Ms is ${how}: getRemainingTimeInMillis() counts down from ` +
+          '900000 ms',
+        type: 'snapstart.runtimeApi',
+        requestId: 'req-1',
+      }),
+    ])
   })
 })

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -117,5 +117,66 @@ describe('init errors go to /runtime/init/error, then the runtime exits 129', ()
       exitCode: null,
       signal: 'SIGKILL',
     })
+  })
+})
+
+describe('handler lookup follows own properties only', () => {
+  it.each([
+    ['handler.cjs', 'constructor'],
+    ['handler.cjs', 'toString'],
+    ['handler.cjs', 'handler.call'],
+    ['handler.cjs', 'obj.hasOwnProperty'],
+    ['handler.cjs', '__proto__'],
+    ['module.mjs', 'constructor'],
+    ['module.mjs', 'toString'],
+    ['module.mjs', 'handler.call'],
+    ['module.mjs', 'obj.hasOwnProperty'],
+  ])('%s: %s is Runtime.HandlerNotFound at init, exit 129', async (file, exportPath) => {
+    const failure = await initFailure({ handler: fixture('rt-lookup', file), export: exportPath })
+    const moduleName = file.slice(0, file.indexOf('.'))
+    expect(failure).toMatchObject({
+      errorType: 'Runtime.HandlerNotFound',
+      errorMessage: `${moduleName}.${exportPath} is undefined or not exported`,
+      exitCode: 129,
+    })
+  })
+
+  it.each(['handler.cjs', 'module.mjs'])('%s: an own nested export still loads', async (file) => {
+    const emu = await start({
+      handler: fixture('rt-lookup', file),
+      export: 'obj.nested',
+      onDemand: true,
+    })
+    expect((await emu.invoke({})).response).toBe('own nested')
+  })
+})
+
+describe('a folder whose name starts with two dots', () => {
+  it('loads _HANDLER=..data/index.handler: the folder is inside the task root', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'rt-dotdot-'))
+    try {
+      mkdirSync(join(root, '..data'))
+      writeFileSync(
+        join(root, '..data', 'index.mjs'),
+        "export const handler = async () => 'data'\n",
+      )
+      writeFileSync(join(root, 'index.mjs'), "export const handler = async () => 'root'\n")
+      const emu = await start({
+        handler: join(root, 'index.mjs'),
+        env: { _HANDLER: '..data/index.handler' },
+        onDemand: true,
+      })
+      expect((await emu.invoke({})).response).toBe('data')
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+
+  it('still refuses .. itself: _HANDLER=../index.handler', async () => {
+    const failure = await initFailure({
+      handler: fixture('rt-esm', 'handler.js'),
+      env: { _HANDLER: '../index.handler' },
+    })
+    expect(failure).toMatchObject({ errorType: 'Runtime.MalformedHandlerName', exitCode: 129 })
   })
 })
