@@ -30,7 +30,7 @@ afterEach(() => {
 })
 
 describe('C03 late registration', () => {
-  it('logs one warning naming a hook registered after its phase ran, and does not keep it', async () => {
+  it('warns once naming a hook registered after its phase ran, and does not keep it', async () => {
     await runBeforeSnapshot()
     await runAfterRestore()
     function lateReconnect() {}

@@ -79,7 +79,7 @@ describe.each([
     expect(typeof handler).toBe('function')
   })
 
-  it('leaves nothing for the first real invocation: a counter skipped on priming reads 0', async () => {
+  it('leaves nothing for the first real invocation: a skipped counter reads 0', async () => {
     let counted = 0
     const startValues: number[] = []
     const internals: unknown[] = []

@@ -96,7 +96,7 @@ describe('registration', () => {
 })
 
 describe('C01 order', () => {
-  it('runs before-snapshot last-registered first and after-restore first-registered first', async () => {
+  it('runs before-snapshot last registered first, after-restore first registered first', async () => {
     const ran: string[] = []
     for (const name of ['A', 'B', 'C']) {
       registerResource({
@@ -325,7 +325,7 @@ describe('reports', () => {
     expect(Number.isInteger(report.durationMs)).toBe(false)
   })
 
-  it('logs one JSON line per phase with per-hook durations and nothing the hooks return', async () => {
+  it('logs one JSON line per phase with hook durations, nothing the hooks return', async () => {
     registerResource({ name: 'secrets', afterRestore: () => ({ count: 1 }) })
     registerAfterRestore(function load() {
       return 'hunter2'

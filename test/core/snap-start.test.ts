@@ -113,7 +113,7 @@ describe.each([
     )
   })
 
-  it('C05: an invocation during a failing restore waits, then fails; the handler never runs', async () => {
+  it('C05: an invocation during a failing restore waits, then fails; no handler call', async () => {
     const unhandled = watchUnhandled()
     const hookStarted = deferred()
     let handlerRuns = 0
@@ -176,7 +176,7 @@ describe('snapStart() options and metrics', () => {
     expect(() => snapStart(null as never)).toThrow('snapStart: options must be an object')
   })
 
-  it('writes one EMF line per phase with a duration metric per hook and for the phase', async () => {
+  it('writes one EMF line per phase, a duration metric per hook and for the phase', async () => {
     snapStart({ metrics: { namespace: 'Orders' } })
     registerAfterRestore(function reconnect() {})
     registerAfterRestore(function reseed() {})

@@ -39,7 +39,7 @@ afterEach(async () => {
   restoreEnv()
 })
 
-it('snapstart run: a secret rotated by --while-frozen is what the first invocation sees', async () => {
+it('snapstart run: a secret rotated --while-frozen is what invocations see', async () => {
   aws.putSecret('prod/api', 'sk-v1-cli-11')
   const rotate = `http://127.0.0.1:${(control.address() as AddressInfo).port}/rotate`
 
