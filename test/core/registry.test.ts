@@ -96,7 +96,7 @@ describe('registration', () => {
 })
 
 describe('C01 order', () => {
-  it('runs before-snapshot last-registered first, after-restore in registration order', async () => {
+  it('runs before-snapshot in reverse order and after-restore in registration order', async () => {
     const ran: string[] = []
     for (const name of ['A', 'B', 'C']) {
       registerResource({
