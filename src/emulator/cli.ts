@@ -56,7 +56,8 @@ export interface CliDeps {
   snapshot?: SnapshotApi
   /**
    * Aborted when the run must stop (the bin aborts it on SIGINT and SIGTERM): it is passed
-   * to `startEmulator`, ends the frozen pause and stops the `--while-frozen` command.
+   * to `startEmulator`, ends the frozen pause and stops the `--while-frozen` command; with
+   * `--snapshot v8` it is passed to `buildSnapshot` and `restoreSnapshot`.
    */
   signal?: AbortSignal
 }
@@ -129,18 +130,20 @@ export async function main(argv: readonly string[], deps: CliDeps = nodeDeps()):
     deps.stdout.write(`${VERSION}\n`)
     return 0
   }
-  const { snapshot } = command.options
-  if (snapshot !== undefined) {
-    const document = await runSnapshot(command.options, snapshot, deps)
-    reportSnapshot(document, command.options, deps)
-    return document.outcome.status === 'ok' ? 0 : EXIT_FAILED
-  }
   const options = command.options
-  const finished = runLifecycle(options, deps).then((document) => {
-    report(document, options, deps)
-    return document.outcome.status === 'ok' ? 0 : EXIT_FAILED
-  })
-  // An interrupted CLI waits for the run to wind down: runtime killed, server closed.
+  const { snapshot } = options
+  const finished =
+    snapshot !== undefined
+      ? runSnapshot(options, snapshot, deps).then((document) => {
+          reportSnapshot(document, options, deps)
+          return document.outcome.status === 'ok' ? 0 : EXIT_FAILED
+        })
+      : runLifecycle(options, deps).then((document) => {
+          report(document, options, deps)
+          return document.outcome.status === 'ok' ? 0 : EXIT_FAILED
+        })
+  // An interrupted CLI waits for the run to wind down: the runtime or the snapshot
+  // processes killed, the server closed, the snapshot's files removed.
   const waitForRun = () => finished
   cleanups.add(waitForRun)
   try {
@@ -497,6 +500,7 @@ async function buildStep(
     outDir,
     onLog: (line) => deps.stderr.write(`[build] ${line}\n`),
   }
+  if (deps.signal !== undefined) build.signal = deps.signal
   if (options.export !== undefined) build.export = options.export
   const start = performance.now()
   try {
@@ -541,6 +545,7 @@ function restoreOptions(
       deps.stderr.write(`[${source}] ${line}\n`)
     },
   }
+  if (deps.signal !== undefined) restore.signal = deps.signal
   if (options.timeoutSeconds !== undefined) {
     restore.timeoutMs = RESTORE_LIMIT_MS + options.timeoutSeconds * 1000 * options.events.length
   }
@@ -693,8 +698,9 @@ function isMainModule(): boolean {
 
 /**
  * On Ctrl-C or SIGTERM: abort the run (the runtime is killed and the server closed, the
- * command stopped), wait for it to wind down, then exit 130 or 143. A second signal exits
- * at once; the emulator's exit listener still kills the runtime.
+ * command stopped; with `--snapshot v8`, the build or restored processes are killed), wait
+ * for it to wind down, then exit 130 or 143. A second signal exits at once; the exit
+ * listener still kills the runtime or the snapshot processes.
  */
 function stopOnSignals(): void {
   for (const [signal, code] of [

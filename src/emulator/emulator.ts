@@ -6,6 +6,11 @@ import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
 import { INIT_BUDGET_MS, RESTORE_BUDGET_MS } from '../lifecycle.js'
 import type { ChannelReport } from '../runtime/report-channel.js'
+import {
+  describeAbortReason,
+  forgetOnProcessExit,
+  killOnProcessExit,
+} from '../snapshot/child-processes.js'
 import type { PhaseReport } from '../types.js'
 import { EmulatorError, EmulatorStateError } from './errors.js'
 import {
@@ -243,7 +248,7 @@ class LocalEmulator implements Emulator {
     const signal = settings.signal
     const throwIfAborted = () => {
       if (signal?.aborted !== true) return
-      this.abortReason = describeReason(signal.reason)
+      this.abortReason = describeAbortReason(signal.reason)
       throw this.abortedError()
     }
     throwIfAborted()
@@ -377,7 +382,7 @@ class LocalEmulator implements Emulator {
    */
   private abort(): void {
     if (this.abortReason !== undefined || this.closing !== undefined) return
-    this.abortReason = describeReason(this.settings.signal?.reason)
+    this.abortReason = describeAbortReason(this.settings.signal?.reason)
     this.endedBy = ABORTED
     const waiter = this.waiter
     this.waiter = undefined
@@ -656,28 +661,6 @@ class LocalEmulator implements Emulator {
   }
 }
 
-/** What the `process.on('exit')` listener kills: one entry per live runtime process. */
-const killsOnExit = new Set<() => void>()
-
-/** Runs every registered kill, synchronously, as this process exits. */
-function killAllOnExit(): void {
-  for (const kill of killsOnExit) kill()
-}
-
-/**
- * Registers `kill` to run if this process exits while the runtime lives. One listener
- * serves every emulator, so many emulators do not trip the max-listeners warning.
- */
-function killOnProcessExit(kill: () => void): void {
-  if (killsOnExit.size === 0) process.on('exit', killAllOnExit)
-  killsOnExit.add(kill)
-}
-
-function forgetOnProcessExit(kill: () => void): void {
-  if (!killsOnExit.delete(kill)) return
-  if (killsOnExit.size === 0) process.off('exit', killAllOnExit)
-}
-
 function invocationResult(
   requestId: string,
   outcome: InvocationOutcome,
@@ -719,12 +702,6 @@ function traceId(requestId: string): string {
   const seconds = Math.floor(Date.now() / 1000).toString(16)
   const hex = requestId.replaceAll('-', '')
   return `Root=1-${seconds}-${hex.slice(0, 24)};Parent=${hex.slice(16, 32)};Sampled=0`
-}
-
-/** ` (reason)` for an abort reason worth showing; empty for a bare `abort()`. */
-function describeReason(reason: unknown): string {
-  if (reason instanceof Error) return reason.name === 'AbortError' ? '' : ` (${reason.message})`
-  return typeof reason === 'string' && reason !== '' ? ` (${reason})` : ''
 }
 
 function describeExit(status: ExitStatus): string {

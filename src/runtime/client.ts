@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { isIPv4, isIPv6 } from 'node:net'
 import { RuntimeApiError } from './errors.js'
-import { HttpConnection } from './http-connection.js'
+import { type Connect, connectTcp, HttpConnection } from './http-connection.js'
 import type { HttpReply } from './http-reply-reader.js'
 import { type ChannelReport, REPORT_PATH } from './report-channel.js'
 
@@ -88,11 +88,14 @@ export class RuntimeApiClient {
   private readonly host: string
   private readonly nextRequest: string
 
-  /** `endpoint` is `AWS_LAMBDA_RUNTIME_API`: `host:port` (see `parseRuntimeApi`). */
-  constructor(endpoint: string) {
+  /**
+   * `endpoint` is `AWS_LAMBDA_RUNTIME_API`: `host:port` (see `parseRuntimeApi`). `connect`
+   * opens the connection's socket, default a TCP connection to `endpoint`.
+   */
+  constructor(endpoint: string, connect: Connect = connectTcp) {
     const { host, hostname, port } = parseRuntimeApi(endpoint)
     this.host = host
-    this.connection = new HttpConnection(hostname, port)
+    this.connection = new HttpConnection(hostname, port, connect)
     // The request sent most often, built once.
     this.nextRequest = this.head('GET', NEXT_PATH, '')
   }

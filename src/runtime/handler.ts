@@ -7,6 +7,7 @@ import {
   MalformedHandlerNameError,
   UserCodeSyntaxError,
 } from './errors.js'
+import { findExport } from './export-path.js'
 import { isStreamingHandler } from './streaming.js'
 
 /** A handler as the runtime calls it: async `(event, context)` or `(event, context, cb)`. */
@@ -125,34 +126,6 @@ async function importModule(file: string, modulePath: string): Promise<Record<st
     }
     throw new ImportModuleError(`"${modulePath}" threw while loading: ${described}`, error)
   }
-}
-
-/**
- * Walks `a.b.c` from the module namespace. A CommonJS module's `module.exports` is also
- * reachable as `default`, which covers exports Node's static analysis does not list. Only
- * own properties are followed, so `_HANDLER` cannot reach inherited members such as
- * `constructor`, `toString` or a function's `call`.
- */
-function findExport(namespace: Record<string, unknown>, exportPath: string): unknown {
-  const parts = exportPath.split('.')
-  const found = walk(namespace, parts)
-  if (found !== undefined) return found
-  const fallback = namespace.default
-  const usable =
-    typeof fallback === 'function' || (typeof fallback === 'object' && fallback !== null)
-  return usable ? walk(fallback, parts) : found
-}
-
-function walk(start: unknown, parts: string[]): unknown {
-  let value = start
-  for (const part of parts) {
-    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
-      return undefined
-    }
-    if (!Object.hasOwn(value, part)) return undefined
-    value = (value as Record<string, unknown>)[part]
-  }
-  return value
 }
 
 function describe(error: unknown): string {

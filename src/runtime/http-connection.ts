@@ -1,6 +1,24 @@
 import net from 'node:net'
 import { type HttpReply, HttpReplyReader } from './http-reply-reader.js'
 
+/** The part of a `net.Socket` that `HttpConnection` uses. */
+export interface HttpSocket {
+  write(data: string): unknown
+  setNoDelay(noDelay: boolean): unknown
+  ref(): unknown
+  unref(): unknown
+  destroy(): unknown
+  on(event: 'data', listener: (data: Buffer) => void): unknown
+  on(event: 'error', listener: (error: Error) => void): unknown
+  on(event: 'close', listener: () => void): unknown
+}
+
+/** Opens the socket of an `HttpConnection` to `host` and `port`. */
+export type Connect = (host: string, port: number) => HttpSocket
+
+/** Opens a TCP connection, as `net.connect` does. */
+export const connectTcp: Connect = (host, port) => net.connect({ host, port })
+
 interface Exchange {
   request: string
   resolve(reply: HttpReply): void
@@ -18,16 +36,20 @@ interface Exchange {
  * alive: a callback handler waiting for an empty event loop still sees one.
  */
 export class HttpConnection {
-  private socket: net.Socket | undefined
+  private socket: HttpSocket | undefined
   private socketError: Error | undefined
   private active: Exchange | undefined
   private readonly queue: Exchange[] = []
   private readonly reader = new HttpReplyReader()
 
-  /** `host` is a name or an IP address without brackets; `port` a TCP port. */
+  /**
+   * `host` is a name or an IP address without brackets; `port` a TCP port. `connect` opens
+   * the socket, default `connectTcp`; the runtime's warm-up gives it one held in memory.
+   */
   constructor(
     private readonly host: string,
     private readonly port: number,
+    private readonly connect: Connect = connectTcp,
   ) {}
 
   /**
@@ -63,20 +85,20 @@ export class HttpConnection {
     socket.write(exchange.request)
   }
 
-  private open(): net.Socket {
-    const socket = net.connect({ host: this.host, port: this.port })
+  private open(): HttpSocket {
+    const socket = this.connect(this.host, this.port)
     socket.setNoDelay(true)
     this.socket = socket
     this.socketError = undefined
     socket.on('data', (data: Buffer) => this.onData(socket, data))
-    socket.on('error', (error) => {
+    socket.on('error', (error: Error) => {
       if (socket === this.socket) this.socketError = error
     })
     socket.on('close', () => this.onClose(socket))
     return socket
   }
 
-  private onData(socket: net.Socket, data: Buffer): void {
+  private onData(socket: HttpSocket, data: Buffer): void {
     if (socket !== this.socket) return
     if (this.active === undefined) {
       // Bytes nobody asked for: the framing of this connection can no longer be trusted.
@@ -96,7 +118,7 @@ export class HttpConnection {
     this.complete(reply)
   }
 
-  private onClose(socket: net.Socket): void {
+  private onClose(socket: HttpSocket): void {
     if (socket !== this.socket) return
     this.socket = undefined
     if (this.active === undefined) return
@@ -132,7 +154,7 @@ export class HttpConnection {
     else this.socket?.unref()
   }
 
-  private drop(socket: net.Socket): void {
+  private drop(socket: HttpSocket): void {
     if (socket === this.socket) this.socket = undefined
     socket.destroy()
   }

@@ -5,6 +5,7 @@ import { checkMilliseconds } from '../milliseconds.js'
 import type { PhaseReport } from '../types.js'
 import { bundleHandler, sourceOfStack } from './bundle.js'
 import {
+  SnapshotAbortedError,
   SnapshotBuildError,
   SnapshotBuildTimeoutError,
   SnapshotBundleError,
@@ -38,6 +39,7 @@ const OPTIONS = new Set([
   'execArgv',
   'cwd',
   'onLog',
+  'signal',
 ])
 const OWN_FLAGS = /^--(snapshot-blob|build-snapshot|build-snapshot-config)(=|$)/
 
@@ -52,7 +54,9 @@ const OWN_FLAGS = /^--(snapshot-blob|build-snapshot|build-snapshot-config)(=|$)/
  * http2, tls or fetch used during init), `SnapshotLiveHandlesError` (sockets, servers or
  * timers alive after the before-snapshot hooks), `SnapshotInitError` (init or a
  * before-snapshot hook threw), `SnapshotBuildTimeoutError` (over `timeoutMs`, default
- * 60 000 ms; the build is killed), `SnapshotBundleError`, `SnapshotBuildError`.
+ * 60 000 ms; the build is killed), `SnapshotAbortedError` (`signal` was aborted; the build
+ * is killed), `SnapshotBundleError`, `SnapshotBuildError`. A build still running when this
+ * process exits is killed too.
  *
  * The blob and bundle stay on disk (about 5 MB) until `removeSnapshot(built)` deletes them;
  * a failed build leaves nothing in a directory it created.
@@ -68,6 +72,7 @@ export async function buildSnapshot(options: BuildSnapshotOptions): Promise<Buil
   if (!existsSync(handler) || !statSync(handler).isFile()) {
     throw new SnapshotBundleError(`Cannot find the handler file ${handler}`, [])
   }
+  throwIfAborted(options.signal)
 
   const outDir = options.outDir ?? mkdtempSync(join(tmpdir(), 'middy-snapstart-snapshot-'))
   mkdirSync(outDir, { recursive: true })
@@ -113,8 +118,10 @@ async function build(resolved: Resolved, options: BuildSnapshotOptions): Promise
       env: processEnv({ AWS_LAMBDA_INITIALIZATION_TYPE: 'snap-start', ...env }),
       timeoutMs,
       onLog: options.onLog,
+      signal: options.signal,
     },
   )
+  if (run.aborted) throw new SnapshotAbortedError('build', options.signal?.reason, run.output)
   const { initMs, beforeSnapshot } = outcome(run, timeoutMs, blob, bundle)
 
   const built: BuiltSnapshot = {
@@ -135,6 +142,11 @@ async function build(resolved: Resolved, options: BuildSnapshotOptions): Promise
   }
   writeFileSync(join(outDir, SNAPSHOT_META), `${JSON.stringify(built, null, 2)}\n`)
   return built
+}
+
+/** Throws `SnapshotAbortedError` once `signal` is aborted, before anything is started. */
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw new SnapshotAbortedError('build', signal.reason)
 }
 
 /** This process's environment without `NODE_OPTIONS` (its loaders cannot run in a snapshot). */
@@ -281,5 +293,8 @@ function validate(options: BuildSnapshotOptions): void {
   }
   if (options.onLog !== undefined && typeof options.onLog !== 'function') {
     throw new TypeError('buildSnapshot: "onLog" must be a function')
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError('buildSnapshot: "signal" must be an AbortSignal')
   }
 }

@@ -11,6 +11,7 @@ import {
   runAfterRestore,
   runBeforeSnapshot,
 } from '../lifecycle.js'
+import { findExport } from '../runtime/export-path.js'
 import {
   type ChannelMessage,
   EXIT,
@@ -269,25 +270,6 @@ function difference(current: string[], baseline: string[]): string[] {
     left.splice(at, 1)
     return false
   })
-}
-
-function findExport(namespace: unknown, exportPath: string): unknown {
-  const parts = exportPath.split('.')
-  const found = walk(namespace, parts)
-  if (found !== undefined) return found
-  const fallback = (namespace as { default?: unknown } | undefined)?.default
-  return fallback === undefined ? undefined : walk(fallback, parts)
-}
-
-function walk(start: unknown, parts: string[]): unknown {
-  let value = start
-  for (const part of parts) {
-    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
-      return undefined
-    }
-    value = (value as Record<string, unknown>)[part]
-  }
-  return value
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

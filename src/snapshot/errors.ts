@@ -1,4 +1,5 @@
 import type { PhaseReport } from '../types.js'
+import { describeAbortReason } from './child-processes.js'
 
 /** Base class of every error the snapshot mode throws; `output` is the process's last lines. */
 export class SnapshotError extends Error {
@@ -157,6 +158,26 @@ export class SnapshotBuildError extends SnapshotError {
     super(message, { output: details.output })
     this.exitCode = details.exitCode
     this.signal = details.signal
+  }
+}
+
+/**
+ * `buildSnapshot` or `restoreSnapshot` was stopped through its `signal` option: every
+ * process it had started was killed (SIGKILL) and has exited, and nothing was measured.
+ */
+export class SnapshotAbortedError extends SnapshotError {
+  override name = 'SnapshotAbortedError'
+  /** What was stopped: the build, or the restored (and cold-started) processes. */
+  readonly stage: 'build' | 'restore'
+
+  constructor(stage: 'build' | 'restore', reason: unknown, output?: string) {
+    const what = stage === 'build' ? 'snapshot build' : 'snapshot restore'
+    super(
+      `The ${what} was aborted${describeAbortReason(reason)}: none of its processes is left ` +
+        'running',
+      { output },
+    )
+    this.stage = stage
   }
 }
 

@@ -1,5 +1,6 @@
 export { BUILD_TIMEOUT_MS, buildSnapshot, SNAPSHOT_META } from './build.js'
 export {
+  SnapshotAbortedError,
   SnapshotBuildError,
   SnapshotBuildTimeoutError,
   SnapshotBundleError,

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
+import { forgetOnProcessExit, killOnProcessExit } from './child-processes.js'
 import type { ChannelMessage } from './protocol.js'
 
 /** A channel message and when it arrived, in ms from the spawn. */
@@ -18,6 +19,8 @@ export interface ProcessRun {
   signal: NodeJS.Signals | null
   /** True when it was killed for running over `timeoutMs`. */
   timedOut: boolean
+  /** True when it was killed, or never started, because `signal` was aborted. */
+  aborted: boolean
   /** Milliseconds from the spawn to the exit. */
   durationMs: number
   /** The last stdout/stderr lines, joined. */
@@ -30,13 +33,16 @@ export interface RunOptions {
   cwd: string
   timeoutMs: number
   onLog?: (line: string, stream: 'stdout' | 'stderr') => void
+  /** Aborting it kills the process (SIGKILL); an aborted one is not started. */
+  signal?: AbortSignal
 }
 
 const OUTPUT_LINES = 40
 
 /**
  * Starts `execPath args` with the channel on fd 3, collects its channel messages and last
- * output lines, and kills it (SIGKILL) when it runs over `timeoutMs`. Never rejects.
+ * output lines, and kills it (SIGKILL) when it runs over `timeoutMs`, when `signal` is
+ * aborted, or when this process exits first. Never rejects.
  */
 export function runProcess(
   execPath: string,
@@ -44,6 +50,19 @@ export function runProcess(
   options: RunOptions,
 ): Promise<ProcessRun> {
   const started = performance.now()
+  const signal = options.signal
+  if (signal?.aborted === true) {
+    return Promise.resolve({
+      pid: undefined,
+      messages: [],
+      exitCode: null,
+      signal: null,
+      timedOut: false,
+      aborted: true,
+      durationMs: 0,
+      output: '',
+    })
+  }
   const child = spawn(execPath, args, {
     cwd: options.cwd,
     env: options.env,
@@ -52,6 +71,7 @@ export function runProcess(
   const messages: Received[] = []
   const output: string[] = []
   let timedOut = false
+  let aborted = false
 
   const keep = (stream: 'stdout' | 'stderr') => (line: string) => {
     output.push(line)
@@ -65,20 +85,37 @@ export function runProcess(
     if (message !== undefined) messages.push({ message, atMs: performance.now() - started })
   })
 
+  const kill = () => {
+    child.kill('SIGKILL')
+  }
+  const onAbort = () => {
+    aborted = true
+    kill()
+  }
   const timer = setTimeout(() => {
     timedOut = true
-    child.kill('SIGKILL')
+    kill()
   }, options.timeoutMs)
+  if (child.pid !== undefined) killOnProcessExit(kill)
+  signal?.addEventListener('abort', onAbort, { once: true })
+  child.once('exit', () => {
+    // Its pid may soon belong to another process: nothing is left to kill.
+    forgetOnProcessExit(kill)
+    signal?.removeEventListener('abort', onAbort)
+  })
 
   return new Promise((resolve) => {
-    const finish = (exitCode: number | null, signal: NodeJS.Signals | null) => {
+    const finish = (exitCode: number | null, exitSignal: NodeJS.Signals | null) => {
       clearTimeout(timer)
+      forgetOnProcessExit(kill)
+      signal?.removeEventListener('abort', onAbort)
       resolve({
         pid: child.pid,
         messages,
         exitCode,
-        signal,
+        signal: exitSignal,
         timedOut,
+        aborted,
         durationMs: performance.now() - started,
         output: output.join('\n'),
       })

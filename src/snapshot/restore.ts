@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { dirname, join } from 'node:path'
 import { checkMilliseconds } from '../milliseconds.js'
 import { processEnv, SNAPSHOT_META } from './build.js'
-import { SnapshotError, SnapshotMismatchError } from './errors.js'
+import { SnapshotAbortedError, SnapshotError, SnapshotMismatchError } from './errors.js'
 import { find, type ProcessRun, runProcess } from './process.js'
 import { CHANNEL_FD } from './protocol.js'
 import type {
@@ -21,7 +21,15 @@ export const RESTORE_TIMEOUT_MS = 30_000
 /** The most environments one call restores. */
 export const MAX_ENVIRONMENTS = 64
 
-const OPTIONS = new Set(['environments', 'events', 'env', 'timeoutMs', 'coldStart', 'onLog'])
+const OPTIONS = new Set([
+  'environments',
+  'events',
+  'env',
+  'timeoutMs',
+  'coldStart',
+  'onLog',
+  'signal',
+])
 
 let eventFiles = 0
 
@@ -38,7 +46,9 @@ export const EVENTS_PREFIX = 'events-'
  * `snapshot` is the `BuiltSnapshot`, or the path of its blob or directory (read from
  * `snapshot.json`). A failing environment does not reject: its `failure` says why and
  * `failed` counts it. Rejects with `SnapshotMismatchError` when the node binary that built
- * the snapshot is gone, `TypeError` for bad options.
+ * the snapshot is gone, `SnapshotAbortedError` once `signal` is aborted (every process it
+ * started is killed, and no other is started), `TypeError` for bad options. Processes
+ * still running when this process exits are killed too.
  */
 export async function restoreSnapshot(
   snapshot: BuiltSnapshot | string,
@@ -59,6 +69,8 @@ export async function restoreSnapshot(
   const events = options.events ?? [{}]
   const timeoutMs = options.timeoutMs ?? RESTORE_TIMEOUT_MS
   const env = { ...built.env, ...(options.env ?? {}) }
+  const signal = options.signal
+  if (signal?.aborted === true) throw new SnapshotAbortedError('restore', signal.reason)
 
   const eventsFile = writeEvents(built.outDir, events)
   const coldFile = writeEvents(built.outDir, events.slice(0, 1))
@@ -73,10 +85,12 @@ export async function restoreSnapshot(
             env: processEnv({ AWS_LAMBDA_INITIALIZATION_TYPE: 'snap-start', ...env }),
             timeoutMs,
             onLog: options.onLog && ((line, stream) => options.onLog?.(line, stream, index)),
+            signal,
           },
         ),
       ),
     )
+    if (runs.some((run) => run.aborted)) throw abortedError(signal, runs)
     const environments = runs.map((run, index) => environment(index, run, events.length))
 
     let coldStart: ColdStart | undefined
@@ -89,8 +103,10 @@ export async function restoreSnapshot(
           env: processEnv({ AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', ...env }),
           timeoutMs,
           onLog: options.onLog && ((line, stream) => options.onLog?.(line, stream, 'cold')),
+          signal,
         },
       )
+      if (run.aborted) throw abortedError(signal, [run])
       coldStart = cold(run, Math.min(1, events.length))
     }
 
@@ -105,6 +121,11 @@ export async function restoreSnapshot(
     rmSync(eventsFile, { force: true })
     rmSync(coldFile, { force: true })
   }
+}
+
+function abortedError(signal: AbortSignal | undefined, runs: ProcessRun[]): SnapshotAbortedError {
+  const output = runs.map((run) => run.output).filter((text) => text !== '')
+  return new SnapshotAbortedError('restore', signal?.reason, output.join('\n'))
 }
 
 function environment(index: number, run: ProcessRun, expected: number): RestoredEnvironment {
@@ -238,5 +259,8 @@ function validate(options: RestoreSnapshotOptions): void {
   }
   if (options.onLog !== undefined && typeof options.onLog !== 'function') {
     throw new TypeError('restoreSnapshot: "onLog" must be a function')
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError('restoreSnapshot: "signal" must be an AbortSignal')
   }
 }

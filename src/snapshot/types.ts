@@ -32,6 +32,11 @@ export interface BuildSnapshotOptions {
   cwd?: string
   /** Where the build's stdout/stderr lines go, default nowhere (they are kept in errors). */
   onLog?: LogListener
+  /**
+   * Aborting it stops the build: the build process is killed (SIGKILL) and the call rejects
+   * with `SnapshotAbortedError`.
+   */
+  signal?: AbortSignal
 }
 
 /** Receives one line a snapshot process wrote to stdout or stderr. */
@@ -91,6 +96,11 @@ export interface RestoreSnapshotOptions {
   coldStart?: boolean
   /** Where the processes' stdout/stderr lines go, default nowhere. */
   onLog?: (line: string, stream: 'stdout' | 'stderr', environment: number | 'cold') => void
+  /**
+   * Aborting it stops the restore: every restored (or cold-started) process is killed
+   * (SIGKILL), none is started after, and the call rejects with `SnapshotAbortedError`.
+   */
+  signal?: AbortSignal
 }
 
 /** The outcome of one event. */
