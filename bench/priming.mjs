@@ -15,12 +15,11 @@
 // which is what priming runs before the snapshot, through a small wrapper module written to
 // a temporary folder: the example itself is not touched.
 //
-// What a primed first invocation still pays: the runtime's own code for an invocation
-// (reading the event, building the context, posting the answer) runs for the first time and
-// V8 compiles it then, lazily; priming calls the handler inside the process and cannot reach
-// it (running the runtime with `node --no-lazy` takes most of that away). Within the handler,
-// the first queries after the restore are slower than warm ones for a few rounds, on both
-// ends of the connection (here the database runs in this process).
+// What a primed first invocation still pays: the runtime warms its own invocation path
+// before the snapshot (src/runtime/warm-up.ts), and the example checks its new connection
+// with the function's own query after the restore; what is left is mostly the first queries
+// after the restore being slower than warm ones for a few rounds, on both ends of the
+// connection (here the database runs in this process, on the same two cores).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -7,6 +7,8 @@ const configFile = process.env.QUICKSTART_CONFIG ?? new URL('./config.json', imp
 
 // Init: everything here lands in the snapshot.
 let config = await loadConfig()
+const QUERY = 'select now() as now, 1 + 1 as two'
+
 let database = await connect('init')
 let invocations = 0
 
@@ -21,6 +23,10 @@ registerResource({
   },
   async afterRestore() {
     database = await connect('afterRestore')
+    // Check that the new connection answers the function's own query before the restore
+    // counts as done: its first round trip is the slowest, and this way the restore budget
+    // pays for it, not the first invocation.
+    await database.client.query(QUERY)
     return { opened: 1 }
   },
 })
@@ -38,7 +44,7 @@ async function quickstart(event, context) {
   if (database.broken) database = await connect('invocation')
   // A priming invocation runs the same code before the snapshot; it must not count.
   if (!context.snapStart.priming) invocations += 1
-  const { rows } = await database.client.query('select now() as now, 1 + 1 as two')
+  const { rows } = await database.client.query(QUERY)
   const { initializationType, restored, firstInvocationAfterRestore } = context.snapStart
   return {
     statusCode: 200,
