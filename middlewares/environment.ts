@@ -3,6 +3,7 @@ import { type EnvironmentConfig, type GlobalPool, readEnvironmentConfig } from '
 import { configure } from '../src/lifecycle.js'
 import { log } from '../src/log.js'
 import { type FromEnvironment, shared } from '../src/state.js'
+import { callAfter, type HandlerCallback } from './callback-handler.js'
 import { registerPoolReset } from './pool-reset/pool-reset.js'
 import { registerRngReseed } from './rng-reseed/rng-reseed.js'
 import { createStore } from './secret-refresh/store.js'
@@ -85,27 +86,18 @@ export function withEnvironmentSecrets<H extends Function>(handler: H): H {
   }
 
   if (handler.length >= 3) {
-    return function snapStartEnvironmentHandler(event: unknown, context: unknown, callback: any) {
+    return function snapStartEnvironmentHandler(
+      event: unknown,
+      context: unknown,
+      callback: HandlerCallback,
+    ) {
       const pending = assign(context)
       if (pending === undefined) return handler(event, context, callback)
-      pending.then(
-        () => settleWith(callback, handler(event, context, callback)),
-        (error: unknown) => callback(error),
-      )
-      return undefined
+      return callAfter(pending, handler, event, context, callback)
     } as unknown as H
   }
   return async function snapStartEnvironmentHandler(event: unknown, context: unknown) {
     await assign(context)
     return handler(event, context)
   } as unknown as H
-}
-
-/** Sends a callback-style handler's returned promise, if any, to its callback. */
-export function settleWith(callback: (error: unknown, value?: unknown) => void, result: unknown) {
-  if (result === null || typeof result !== 'object' || !('then' in result)) return
-  ;(result as PromiseLike<unknown>).then(
-    (value) => callback(null, value),
-    (error: unknown) => callback(error ?? new Error('The handler rejected without a reason')),
-  )
 }

@@ -1,5 +1,5 @@
 import { describeValue } from '../src/registry.js'
-import { settleWith } from './environment.js'
+import { callAfter, type HandlerCallback } from './callback-handler.js'
 import { primeHandler } from './prime.js'
 import { type SnapStartOptions, snapStart } from './snap-start.js'
 import { validateSnapStartOptions } from './snap-start-options.js'
@@ -50,15 +50,11 @@ export function withSnapStart<H extends Function>(handler: H, options: SnapStart
     wrapped = function withSnapStartCallbackHandler(
       event: unknown,
       context: object,
-      callback: (error: unknown, value?: unknown) => void,
+      callback: HandlerCallback,
     ) {
       const pending = before(request(event, context))
       if (pending === undefined) return handler(event, context, callback)
-      pending.then(
-        () => settleWith(callback, handler(event, context, callback)),
-        (error: unknown) => callback(error),
-      )
-      return undefined
+      return callAfter(pending, handler, event, context, callback)
     }
   } else {
     wrapped = async function withSnapStartHandler(event: unknown, context: object) {

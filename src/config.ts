@@ -2,7 +2,7 @@ import { settingsFrom } from '../middlewares/secret-refresh/options.js'
 import { RESTORE_BUDGET_MS } from './lifecycle.js'
 import type { LogLevel } from './log.js'
 import { RuntimeError } from './runtime/errors.js'
-import { shared } from './state.js'
+import { readFlag, shared } from './state.js'
 
 /**
  * Milliseconds kept back from Lambda's 10 000 ms restore limit by default, so the runtime
@@ -142,8 +142,8 @@ function parseLogLevel(raw: string): LogLevel {
 }
 
 function parseBoolean(variable: string, raw: string): boolean {
-  if (raw === 'true') return true
-  if (raw === 'false') return false
+  const flag = readFlag(raw)
+  if (typeof flag === 'boolean') return flag
   throw new InvalidConfigurationError(variable, `expected true or false, got "${raw}"`)
 }
 

@@ -2,7 +2,7 @@ import { SnapStartPhaseError, SnapStartStateError, SnapStartTimeoutError } from 
 import { log } from './log.js'
 import { checkMilliseconds } from './milliseconds.js'
 import { ordered } from './registry.js'
-import { type HookEntry, type PhaseListener, shared } from './state.js'
+import { type HookEntry, type PhaseListener, shared, strictFromEnvironment } from './state.js'
 import type {
   HookReport,
   InitializationType,
@@ -133,7 +133,7 @@ export function reset(): void {
   state.handler = undefined
   state.restoreBudgetMs = undefined
   state.fromEnvironment = undefined
-  state.strict = process.env.SNAPSTART_STRICT === 'true'
+  state.strict = strictFromEnvironment()
   state.generation++
 }
 
@@ -206,8 +206,9 @@ async function execute(phase: PhaseName, budgetMs: number): Promise<PhaseReport>
 
     if (outcome.ok && !overBudget) {
       report.status = 'ok'
-      if (isPlainObject(outcome.value) && entry.resource !== undefined) {
-        report.details = outcome.value
+      if (entry.resource !== undefined) {
+        const details = safeDetails(outcome.value, entry.resource.labels)
+        if (details !== undefined) report.details = details
       }
       completed.push(entry)
       continue
@@ -277,29 +278,49 @@ async function settle(entry: HookEntry, context: PhaseContext, remainingMs: numb
   }
 }
 
-/** Gives each completed resource its after-restore half, latest prepared first undone last. */
+/**
+ * Gives each completed resource its after-restore half, latest prepared first undone last.
+ * The whole rollback shares one deadline, Lambda's restore limit (`RESTORE_BUDGET_MS`): the
+ * hooks' `remainingMs()` counts down to it, their `signal` aborts at it, the hook running
+ * then is reported `timed-out` and the ones after it `skipped`.
+ */
 async function rollback(completed: HookEntry[]): Promise<HookReport[]> {
-  const reports: HookReport[] = []
   const undo = completed
     .map((entry) => entry.resource?.after)
     .filter((entry): entry is HookEntry => entry !== undefined)
     .reverse()
+  const start = performance.now()
+  const remainingMs = () => Math.max(0, RESTORE_BUDGET_MS - (performance.now() - start))
+  const controller = new AbortController()
   const context: PhaseContext = {
     phase: 'afterRestore',
     budgetMs: RESTORE_BUDGET_MS,
-    remainingMs: () => RESTORE_BUDGET_MS,
-    signal: new AbortController().signal,
+    remainingMs,
+    signal: controller.signal,
   }
-  for (const entry of undo) {
-    const start = performance.now()
-    const outcome = await settle(entry, context, RESTORE_BUDGET_MS)
-    const report: HookReport = {
-      name: entry.name,
-      durationMs: performance.now() - start,
-      status: outcome.ok ? 'ok' : outcome.error === TIMED_OUT ? 'timed-out' : 'failed',
+  const stop = () => controller.abort(new Error('rollback ran out of its budget'))
+  const deadline = setTimeout(stop, RESTORE_BUDGET_MS)
+
+  const reports: HookReport[] = []
+  try {
+    for (const entry of undo) {
+      if (controller.signal.aborted || remainingMs() <= 0) {
+        reports.push({ name: entry.name, durationMs: 0, status: 'skipped' })
+        continue
+      }
+      const hookStart = performance.now()
+      const outcome = await settle(entry, context, remainingMs())
+      const report: HookReport = {
+        name: entry.name,
+        durationMs: performance.now() - hookStart,
+        status: outcome.ok ? 'ok' : outcome.error === TIMED_OUT ? 'timed-out' : 'failed',
+      }
+      if (!outcome.ok && outcome.error !== TIMED_OUT) report.error = errorSummary(outcome.error)
+      if (report.status === 'timed-out' && !controller.signal.aborted) stop()
+      reports.push(report)
     }
-    if (!outcome.ok && outcome.error !== TIMED_OUT) report.error = errorSummary(outcome.error)
-    reports.push(report)
+  } finally {
+    clearTimeout(deadline)
   }
   return reports
 }
@@ -353,6 +374,31 @@ function round(ms: number): number {
 export function errorSummary(error: unknown): { name: string; message: string } {
   if (error instanceof Error) return { name: error.name, message: error.message }
   return { name: 'NonError', message: `a hook threw a non-Error value (${typeof error})` }
+}
+
+/** A string the package's own resources may report: a kind or a mode, never free text. */
+const LABEL = /^[A-Za-z][\w.:-]{0,63}$/
+
+/**
+ * What of a resource hook's return value goes into the report, which is logged at INFO and
+ * served by the web adapter: of a plain object, the finite numbers and the booleans, plus,
+ * for the package's own resources (`labels`), strings that are short labels. Everything
+ * else could hold a secret and is dropped. `undefined` when nothing is left.
+ */
+function safeDetails(value: unknown, labels: boolean): Record<string, unknown> | undefined {
+  if (!isPlainObject(value)) return undefined
+  const details: Record<string, unknown> = {}
+  let kept = 0
+  for (const [key, field] of Object.entries(value)) {
+    const safe =
+      (typeof field === 'number' && Number.isFinite(field)) ||
+      typeof field === 'boolean' ||
+      (labels && typeof field === 'string' && LABEL.test(field))
+    if (!safe) continue
+    details[key] = field
+    kept++
+  }
+  return kept === 0 ? undefined : details
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -41,9 +41,24 @@ export function registerAfterRestore<A extends unknown[], F extends Hook<A>>(
  * be frozen, `afterRestore` reopens it. If a later before-snapshot hook fails, the resource's
  * `afterRestore` runs to roll it back. Each half receives a `PhaseContext` (budget, signal).
  *
- * Registering the same `name` with the same two functions again returns the first handle.
+ * Registering the same `name` with the same two functions again registers nothing more: the
+ * registrations share the hooks, and each gets its own handle. The hooks leave the registry
+ * once every handle sharing them has called `unregister()`.
  */
 export function registerResource(options: ResourceOptions): ResourceHandle {
+  return registerRecord(options, false)
+}
+
+/**
+ * `registerResource` for this package's own middlewares, whose hooks may also report short
+ * labels (`kind: 'pg.Pool'`, `refresh: 'eager'`) in `details`. Not part of the public API:
+ * a user's resource keeps numbers and booleans only.
+ */
+export function registerPackageResource(options: ResourceOptions): ResourceHandle {
+  return registerRecord(options, true)
+}
+
+function registerRecord(options: ResourceOptions, labels: boolean): ResourceHandle {
   validateResource(options)
   const state = shared()
   const existing = state.entries.find(
@@ -52,9 +67,12 @@ export function registerResource(options: ResourceOptions): ResourceHandle {
       (entry.resource.before?.fn ?? undefined) === options.beforeSnapshot &&
       (entry.resource.after?.fn ?? undefined) === options.afterRestore,
   )
-  if (existing?.resource !== undefined) return handleFor(existing.resource)
+  if (existing?.resource !== undefined) {
+    existing.resource.owners++
+    return handleFor(existing.resource)
+  }
 
-  const record: ResourceRecord = { name: options.name }
+  const record: ResourceRecord = { name: options.name, owners: 1, labels }
   const priority = options.priority ?? 0
   if (options.beforeSnapshot !== undefined) {
     record.before = add(
@@ -190,10 +208,22 @@ function describe(entry: HookEntry): RegisteredHook {
   })
 }
 
+/**
+ * One owner's handle on a resource record. Its `unregister()` gives up this owner's share
+ * once, however often it is called; the last owner to leave takes the hooks out.
+ */
 function handleFor(record: ResourceRecord): ResourceHandle {
+  let released = false
   return {
     name: record.name,
+    get registered() {
+      return !released && shared().entries.some((entry) => entry.resource === record)
+    },
     unregister() {
+      if (released) return
+      released = true
+      record.owners--
+      if (record.owners > 0) return
       const state = shared()
       state.entries = state.entries.filter((entry) => entry.resource !== record)
     },

@@ -14,8 +14,13 @@ export interface HookEntry {
   readonly resource?: ResourceRecord
 }
 
+/** A resource's two halves, shared by every registration of the same name and functions. */
 export interface ResourceRecord {
   readonly name: string
+  /** Handles given out for this record and not yet unregistered. */
+  owners: number
+  /** Registered by this package's own middlewares: short string labels in `details` kept. */
+  readonly labels: boolean
   before?: HookEntry
   after?: HookEntry
 }
@@ -49,7 +54,7 @@ export interface FromEnvironment {
  * versioned by `schema`: a change to it must bump the number.
  */
 export interface SharedState {
-  readonly schema: 2
+  readonly schema: 3
   readonly version: string
   readonly versionsSeen: Set<string>
   seq: number
@@ -83,9 +88,29 @@ export interface SharedState {
 
 const KEY = Symbol.for('middy-snapstart.state')
 
+/**
+ * Reads an on/off `SNAPSTART_*` variable: `true` or `false`, blanks around ignored.
+ * `undefined` when it is unset or blank, `null` when it holds anything else.
+ */
+export function readFlag(raw: string | undefined): boolean | null | undefined {
+  const value = raw?.trim()
+  if (value === undefined || value === '') return undefined
+  if (value === 'true') return true
+  if (value === 'false') return false
+  return null
+}
+
+/**
+ * The strict mode `SNAPSTART_STRICT` asks for, the default of `SharedState.strict`: only
+ * `true` turns it on. `configureFromEnvironment()` rejects a malformed value.
+ */
+export function strictFromEnvironment(env: NodeJS.ProcessEnv = process.env): boolean {
+  return readFlag(env.SNAPSTART_STRICT) === true
+}
+
 function create(): SharedState {
   return {
-    schema: 2,
+    schema: 3,
     version: VERSION,
     versionsSeen: new Set([VERSION]),
     seq: 0,
@@ -93,7 +118,7 @@ function create(): SharedState {
     state: 'initializing',
     reports: {},
     ran: new Set(),
-    strict: process.env.SNAPSTART_STRICT === 'true',
+    strict: strictFromEnvironment(),
     warnedLate: new Set(),
     listeners: new Set(),
     firstInvocationPending: false,

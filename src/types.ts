@@ -34,7 +34,13 @@ export interface HookReport {
   status: HookStatus
   /** Present when the hook failed or timed out: the error's name and message. */
   error?: { name: string; message: string }
-  /** What a resource hook returned, when it returned a plain object (counts, not secrets). */
+  /**
+   * What a resource hook returned, when it returned a plain object, reduced to what cannot
+   * be a secret: its finite numbers and its booleans. The package's own resources also keep
+   * strings that are short labels (at most 64 letters, digits, `.`, `_`, `:` or `-`,
+   * starting with a letter: `pg.Pool`, `eager`). Every other value is dropped; absent when
+   * nothing is left. The report is logged at INFO and served by the web adapter.
+   */
   details?: Record<string, unknown>
 }
 
@@ -76,9 +82,15 @@ export interface PhaseContext {
 export interface ResourceOptions {
   /** Name used in reports and logs. */
   name: string
-  /** Runs before the snapshot. May return counts to show in the report. */
+  /**
+   * Runs before the snapshot. May return a plain object of counts and flags to show in the
+   * report as `details`: only its finite numbers and booleans are kept, the rest dropped.
+   */
   beforeSnapshot?: (phase: PhaseContext) => unknown
-  /** Runs after the restore, and to roll back a failed before-snapshot phase. */
+  /**
+   * Runs after the restore, and to roll back a failed before-snapshot phase. May return a
+   * plain object of counts and flags, as `beforeSnapshot` does.
+   */
   afterRestore?: (phase: PhaseContext) => unknown
   /**
    * Priority tier, default 0. A higher tier runs earlier after the restore and later before
@@ -87,10 +99,21 @@ export interface ResourceOptions {
   priority?: number
 }
 
-/** Returned by `registerResource`. */
+/**
+ * Returned by `registerResource`, one per call. Registrations of the same name and functions
+ * share the hooks; each holds its own handle.
+ */
 export interface ResourceHandle {
   readonly name: string
-  /** Removes both halves from the registry. Safe to call twice. */
+  /**
+   * True while this handle's hooks are in the registry: false once this handle has been
+   * unregistered, after `reset()`, and for a registration made after its phase ran.
+   */
+  readonly registered: boolean
+  /**
+   * Gives up this handle's share of the hooks; both halves leave the registry when no other
+   * handle holds them. Calling it again does nothing.
+   */
   unregister(): void
 }
 

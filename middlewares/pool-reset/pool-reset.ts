@@ -1,7 +1,7 @@
 import { whenSettled } from '../../src/lifecycle.js'
 import { log } from '../../src/log.js'
 import { checkMilliseconds } from '../../src/milliseconds.js'
-import { registerResource } from '../../src/registry.js'
+import { registerPackageResource } from '../../src/registry.js'
 import { shared } from '../../src/state.js'
 import type { PhaseContext, ResourceHandle } from '../../src/types.js'
 import { isPriming } from '../prime.js'
@@ -117,7 +117,7 @@ export function registerPoolReset(options: PoolResetOptions): PoolReset {
   for (const entry of entries) {
     const item = manage(entry, prewarm, drainTimeoutMs)
     handles.push(
-      registerResource({
+      registerPackageResource({
         name: item.name,
         beforeSnapshot: item.beforeSnapshot,
         afterRestore: item.afterRestore,

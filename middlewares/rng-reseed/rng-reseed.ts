@@ -1,4 +1,4 @@
-import { describeValue, getAfterRestore, registerResource } from '../../src/registry.js'
+import { describeValue, registerPackageResource } from '../../src/registry.js'
 import type { ResourceHandle } from '../../src/types.js'
 import { RngReseedError } from './errors.js'
 import { installGenerator, reseedGenerator } from './generator.js'
@@ -42,13 +42,19 @@ export interface RngReseedDetails {
 /** The smallest shape of a middy request; the middleware reads nothing from it. */
 type Request = object
 
-/** The reseed functions of every copy of this package in the process, and the one hook. */
+/** One registration of the reseed: its handle and the `reseed` functions it brought. */
+interface Owner {
+  readonly handle: ResourceHandle
+  readonly functions: readonly ReseedFunction[]
+}
+
+/** The registrations of every copy of this package in the process, and the one hook. */
 interface ReseedStore {
-  readonly functions: Set<ReseedFunction>
+  readonly owners: Set<Owner>
   readonly hook: () => Promise<RngReseedDetails>
 }
 
-const KEY = Symbol.for('middy-snapstart.rng-reseed.functions')
+const KEY = Symbol.for('middy-snapstart.rng-reseed.owners')
 const KNOWN_OPTIONS = new Set(['reseed'])
 
 /**
@@ -67,7 +73,8 @@ export function rngReseed(options: RngReseedOptions = {}) {
 /**
  * The same as `rngReseed()` without middy: replaces `Math.random` now and registers the
  * after-restore reseed. Calling it again (from any copy of the package) adds the new
- * `reseed` functions to the one registered hook.
+ * `reseed` functions to the one registered hook. The handle's `unregister()` takes back only
+ * the functions this call added; the hook leaves the registry with its last registration.
  */
 export function registerRngReseed(options: RngReseedOptions = {}): ResourceHandle {
   return register('registerRngReseed', options)
@@ -82,28 +89,38 @@ function register(caller: string, options: RngReseedOptions): ResourceHandle {
   installGenerator()
 
   const store = reseedStore()
-  const registered = getAfterRestore().some((entry) => entry.hook === store.hook)
-  if (!registered) store.functions.clear()
-  for (const fn of options.reseed ?? []) store.functions.add(fn)
-
-  return registerResource({
+  const handle = registerPackageResource({
     name: RNG_RESEED_NAME,
     afterRestore: store.hook,
     priority: RNG_RESEED_PRIORITY,
   })
+  const owner: Owner = { handle, functions: [...(options.reseed ?? [])] }
+  dropForgotten(store.owners)
+  store.owners.add(owner)
+
+  return {
+    name: handle.name,
+    get registered() {
+      return handle.registered
+    },
+    unregister() {
+      store.owners.delete(owner)
+      handle.unregister()
+    },
+  }
 }
 
 function reseedStore(): ReseedStore {
   const holder = globalThis as { [KEY]?: ReseedStore }
   if (holder[KEY] !== undefined) return holder[KEY]
 
-  const functions = new Set<ReseedFunction>()
+  const owners = new Set<Owner>()
   async function rngReseedAfterRestore(): Promise<RngReseedDetails> {
     const mathRandom = reseedGenerator()
     const uuidIdsSpent = spendUuidCache()
 
     let called = 0
-    for (const fn of [...functions]) {
+    for (const fn of liveFunctions(owners)) {
       try {
         await fn()
       } catch (error) {
@@ -113,8 +130,28 @@ function reseedStore(): ReseedStore {
     }
     return { mathRandom, uuidIdsSpent, reseedFunctions: called }
   }
-  holder[KEY] = { functions, hook: rngReseedAfterRestore }
+  holder[KEY] = { owners, hook: rngReseedAfterRestore }
   return holder[KEY]
+}
+
+/** The functions of the registrations still in the registry, each once, in their order. */
+function liveFunctions(owners: Set<Owner>): ReseedFunction[] {
+  dropForgotten(owners)
+  const functions = new Set<ReseedFunction>()
+  for (const owner of owners) {
+    for (const fn of owner.functions) functions.add(fn)
+  }
+  return [...functions]
+}
+
+/**
+ * Drops the registrations whose hook left the registry without their `unregister()`:
+ * `reset()` forgot them, or they came after the phase ran. No one will unregister them.
+ */
+function dropForgotten(owners: Set<Owner>): void {
+  for (const owner of owners) {
+    if (!owner.handle.registered) owners.delete(owner)
+  }
 }
 
 function functionLabel(fn: Function, index: number): string {

@@ -1,7 +1,7 @@
 import { log } from '../../src/log.js'
-import { registerResource } from '../../src/registry.js'
-import type { PhaseContext } from '../../src/types.js'
-import { type SecretRefreshError, SecretTimeoutError } from './errors.js'
+import { registerPackageResource } from '../../src/registry.js'
+import type { PhaseContext, ResourceHandle } from '../../src/types.js'
+import { SecretRefreshError, SecretTimeoutError } from './errors.js'
 import { type ClearCache, findMiddyCaches } from './middy-cache.js'
 import { type Entry, type Settings, settingsFrom } from './options.js'
 import { Clients, fetchEntry } from './sources.js'
@@ -20,7 +20,11 @@ export interface SecretStore {
   get(name: string): Promise<unknown>
   /** Every value, keyed by name, each fetched again first when it has expired. */
   values(): Promise<Record<string, unknown>>
-  /** Removes the hooks from the registry. Safe to call twice. */
+  /**
+   * Removes the hooks from the registry, aborts every fetch in flight (its result, if one
+   * still arrives, is dropped) and destroys the SDK clients, closing their sockets. Safe to
+   * call twice.
+   */
   unregister(): void
 }
 
@@ -56,12 +60,13 @@ export interface Internal {
 export function createStore(options: SecretRefreshOptions): SecretStore & Internal {
   const settings = settingsFrom(options)
   const store = new Store(settings)
-  const handle = registerResource({
-    name: store.resource,
-    beforeSnapshot: store.beforeSnapshot,
-    afterRestore: store.afterRestore,
-  })
-  store.unregister = () => handle.unregister()
+  store.attach(
+    registerPackageResource({
+      name: store.resource,
+      beforeSnapshot: store.beforeSnapshot,
+      afterRestore: store.afterRestore,
+    }),
+  )
   store.prefetch()
   return store
 }
@@ -73,6 +78,9 @@ class Store implements SecretStore, Internal {
   readonly #slots: Slot[]
   readonly #byName: Map<string, Slot>
   readonly #clients: Clients
+  /** One controller per fetch in flight, so `unregister()` can stop them all. */
+  readonly #fetching = new Set<AbortController>()
+  #handle: ResourceHandle | undefined
   #epoch = 0
   #cached: Record<string, unknown> | undefined
   #middyCaches: ClearCache[] | undefined
@@ -92,7 +100,22 @@ class Store implements SecretStore, Internal {
     this.resource = `secret-refresh(${this.names.join(',')})`
   }
 
-  unregister(): void {}
+  /** Keeps the registry handle that `unregister()` gives back. */
+  attach(handle: ResourceHandle): void {
+    this.#handle = handle
+  }
+
+  unregister(): void {
+    if (this.#handle === undefined) return
+    this.#handle.unregister()
+    this.#handle = undefined
+    this.#epoch++
+    this.#cached = undefined
+    const reason = new Error(`secretRefresh: ${this.resource} was unregistered`)
+    for (const controller of this.#fetching) controller.abort(reason)
+    this.#fetching.clear()
+    this.#clients.renew()
+  }
 
   /** Starts every fetch without awaiting it, as middy's prefetch does at module load. */
   prefetch(): void {
@@ -113,9 +136,10 @@ class Store implements SecretStore, Internal {
   }
 
   current(): Record<string, unknown> | Promise<Record<string, unknown>> {
+    // Without maxAgeMs only a new epoch expires a value, and starting one drops the cache.
+    if (this.#cached !== undefined && this.#settings.maxAgeMs === undefined) return this.#cached
     const stale = this.#slots.filter((slot) => !this.#fresh(slot))
-    if (stale.length === 0 && this.#cached !== undefined) return this.#cached
-    if (stale.length === 0) return this.#snapshot()
+    if (stale.length === 0) return this.#cached ?? this.#snapshot()
     return Promise.all(stale.map((slot) => this.#load(slot))).then(() => this.#snapshot())
   }
 
@@ -224,35 +248,48 @@ class Store implements SecretStore, Internal {
     )
   }
 
-  /** One fetch, bounded by the entry's `timeoutMs` and, in a phase, by its budget. */
+  /**
+   * One fetch, with its own abort signal, passed to the SDK call or the function source. It
+   * ends when the fetch settles or the signal aborts: at the entry's `timeoutMs`, when the
+   * phase it runs in stops or runs out of budget, or when the store is unregistered.
+   */
   #fetch(entry: Entry, phase: PhaseContext | undefined): Promise<unknown> {
     const budget = phase === undefined ? Infinity : fetchBudgetMs(phase.remainingMs())
     const timeoutMs = Math.min(entry.timeoutMs, budget)
     const controller = new AbortController()
+    this.#fetching.add(controller)
     const onPhaseAbort = () => controller.abort(phase?.signal.reason)
     phase?.signal.addEventListener('abort', onPhaseAbort, { once: true })
 
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new SecretTimeoutError(entry.name, entry.kind, timeoutMs)
-        controller.abort(error)
-        reject(error)
-      }, timeoutMs)
+    let onAbort: (() => void) | undefined
+    const stopped = new Promise<never>((_, reject) => {
+      onAbort = () => reject(stopError(entry, controller.signal.reason))
+      controller.signal.addEventListener('abort', onAbort, { once: true })
     })
+    const timer = setTimeout(() => {
+      controller.abort(new SecretTimeoutError(entry.name, entry.kind, timeoutMs))
+    }, timeoutMs)
     const work = fetchEntry(entry, this.#clients, controller.signal)
     work.catch(() => {})
-    return Promise.race([work, timeout]).finally(() => {
+    return Promise.race([work, stopped]).finally(() => {
       clearTimeout(timer)
+      this.#fetching.delete(controller)
+      controller.signal.removeEventListener('abort', onAbort!)
       phase?.signal.removeEventListener('abort', onPhaseAbort)
     })
   }
 
+  /** Every value, keyed by name; cached only when all belong to the current epoch. */
   #snapshot(): Record<string, unknown> {
     const values: Record<string, unknown> = {}
-    for (const slot of this.#slots) values[slot.entry.name] = slot.value
-    this.#cached = Object.freeze(values)
-    return this.#cached
+    let current = true
+    for (const slot of this.#slots) {
+      values[slot.entry.name] = slot.value
+      if (slot.epoch !== this.#epoch) current = false
+    }
+    const frozen = Object.freeze(values)
+    if (current) this.#cached = frozen
+    return frozen
   }
 
   #details(fetched: number, keptPrevious: number): SecretRefreshDetails {
@@ -263,6 +300,17 @@ class Store implements SecretStore, Internal {
       refresh: this.#settings.refresh,
     }
   }
+}
+
+/** The error a stopped fetch rejects with: the timeout's own, else one naming the entry. */
+function stopError(entry: Entry, reason: unknown): SecretRefreshError {
+  if (reason instanceof SecretRefreshError) return reason
+  return new SecretRefreshError(
+    entry.name,
+    entry.kind,
+    `secretRefresh: fetching "${entry.name}" (${entry.kind}) was stopped before it ended`,
+    { cause: reason },
+  )
 }
 
 /**

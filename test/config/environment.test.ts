@@ -3,12 +3,19 @@ import {
   DEFAULT_RESTORE_BUDGET_MS,
   InvalidConfigurationError,
   readEnvironmentConfig,
+  registerAfterRestore,
   reset,
   resolveRestoreBudgetMs,
+  runAfterRestore,
+  SnapStartLateRegistrationError,
   snapStart,
 } from '../../src/index.js'
+import { captureLogs } from '../core/helpers.js'
 
-afterEach(() => reset())
+afterEach(() => {
+  delete process.env.SNAPSTART_STRICT
+  reset()
+})
 
 /** The error `readEnvironmentConfig(env)` throws. */
 function failure(env: NodeJS.ProcessEnv): InvalidConfigurationError {
@@ -199,5 +206,27 @@ describe('resolveRestoreBudgetMs: code over environment over default', () => {
     expect(() => resolveRestoreBudgetMs({ SNAPSTART_RESTORE_BUDGET_MS: 'x' })).toThrow(
       InvalidConfigurationError,
     )
+  })
+})
+
+describe('SNAPSTART_STRICT: the registry default reads it as the configuration does', () => {
+  it.each([' true ', 'true\n'])('%j is strict for both', async (raw) => {
+    process.env.SNAPSTART_STRICT = raw
+    reset()
+    await runAfterRestore()
+
+    expect(readEnvironmentConfig({ SNAPSTART_STRICT: raw }).strict).toBe(true)
+    expect(() => registerAfterRestore(function late() {})).toThrow(SnapStartLateRegistrationError)
+  })
+
+  it.each([' false ', 'TRUE', 'yes'])('%j is not strict for the registry', async (raw) => {
+    process.env.SNAPSTART_STRICT = raw
+    reset()
+    await runAfterRestore()
+    const logs = captureLogs()
+
+    expect(() => registerAfterRestore(function late() {})).not.toThrow()
+    logs.restore()
+    expect(logs.lines().map((line) => line.type)).toEqual(['snapstart.lateRegistration'])
   })
 })

@@ -1,5 +1,8 @@
 import middy from '@middy/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { withEnvironmentSecrets } from '../../middlewares/environment.js'
+import { poolReset } from '../../middlewares/pool-reset/index.js'
+import { rngReseed } from '../../middlewares/rng-reseed/index.js'
 import {
   configureFromEnvironment,
   getAfterRestore,
@@ -12,7 +15,7 @@ import {
   runBeforeSnapshot,
   snapStart,
 } from '../../src/index.js'
-import { captureLogs } from '../core/helpers.js'
+import { captureLogs, watchUnhandled } from '../core/helpers.js'
 import { type FakeAws, startFakeAws } from '../support/secrets-endpoint.js'
 import { isolateAwsEnv } from '../support/secrets-env.js'
 
@@ -300,5 +303,49 @@ describe('precedence: code over environment over defaults', () => {
     expect(() => registerAfterRestore(function lateHook() {})).toThrow(
       SnapStartLateRegistrationError,
     )
+  })
+
+  it('withEnvironmentSecrets: a throw after the secrets wait goes to the callback', async () => {
+    configureFromEnvironment({ SNAPSTART_SECRETS: everything.SNAPSTART_SECRETS })
+    const unhandled = watchUnhandled()
+    const handler = withEnvironmentSecrets((_e: unknown, _c: unknown, _cb: Function) => {
+      throw new Error('boom')
+    })
+
+    const answer = await new Promise((resolve) => handler({}, {}, resolve))
+
+    expect(answer).toEqual(new Error('boom'))
+    expect(await unhandled.stop()).toEqual([])
+  })
+})
+
+describe('environment and code sharing one resource', () => {
+  it('false in code takes back the environment reseed, not the reseed code built', async () => {
+    configureFromEnvironment({ SNAPSTART_RNG_RESEED: 'true' })
+    let calls = 0
+    const resetFaker = () => {
+      calls++
+    }
+    rngReseed({ reseed: [resetFaker] })
+    snapStart({ rngReseed: false })
+
+    const report = await runAfterRestore()
+
+    expect(names(getAfterRestore())).toEqual(['rng-reseed'])
+    expect(calls).toBe(1)
+    expect(report.hooks[0]!.details).toEqual({
+      mathRandom: 'reseeded',
+      uuidIdsSpent: 128,
+      reseedFunctions: 1,
+    })
+  })
+
+  it('false in code takes back the environment fetch reset, not the one code built', () => {
+    configureFromEnvironment({ SNAPSTART_POOL_RESET: 'fetch' })
+    poolReset({ resources: [globalThis.fetch] })
+    snapStart({ poolReset: false })
+
+    expect(names(getAfterRestore())).toEqual(['pool-reset:fetch'])
+    expect(names(getBeforeSnapshot())).toEqual(['pool-reset:fetch'])
   })
 })

@@ -8,7 +8,7 @@ import {
   SnapStartPhaseError,
   withSnapStart,
 } from '../../src/index.js'
-import { captureLogs, deferred } from '../core/helpers.js'
+import { captureLogs, deferred, watchUnhandled } from '../core/helpers.js'
 
 let logs: ReturnType<typeof captureLogs>
 
@@ -130,6 +130,21 @@ describe('withSnapStart(handler, options)', () => {
     gate.reject(new Error('no network'))
     await restoring
     await expect(call).rejects.toThrow('The after-restore hook "slow" failed')
+  })
+
+  it('answers a callback handler that throws after a wait through its callback', async () => {
+    const unhandled = watchUnhandled()
+    const handler = withSnapStart(
+      (_e: unknown, _c: unknown, _cb: Function) => {
+        throw new Error('boom')
+      },
+      { secrets: { t: async () => 'v' } },
+    )
+
+    const answer = await callWithCallback(handler, {}, {}).catch((error: unknown) => error)
+
+    expect(answer).toEqual(new Error('boom'))
+    expect(await unhandled.stop()).toEqual([])
   })
 
   it('puts secrets on the context, fetched again after the restore', async () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   configure,
   getAfterRestore,
@@ -16,6 +16,7 @@ import {
   SnapStartStateError,
   SnapStartTimeoutError,
 } from '../../src/index.js'
+import type { PhaseContext } from '../../src/types.js'
 import { captureLogs, deferred, watchUnhandled } from './helpers.js'
 
 let logs: ReturnType<typeof captureLogs>
@@ -25,6 +26,7 @@ beforeEach(() => {
   logs = captureLogs()
 })
 afterEach(() => {
+  vi.useRealTimers()
   logs.restore()
   delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE
 })
@@ -129,6 +131,48 @@ describe('C04 failure part-way through before-snapshot', () => {
     expect(getLastReport('beforeSnapshot')).toBe(phaseError.report)
     expect(getState()).toBe('failed')
     expect(getLastError()).toBe(phaseError)
+  })
+
+  it('gives the whole rollback one 10 000 ms deadline, aborting its signal then', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] })
+    const remaining: number[] = []
+    const signals: AbortSignal[] = []
+    const undo = (ms: number | undefined) => (phase: PhaseContext) => {
+      remaining.push(phase.remainingMs())
+      signals.push(phase.signal)
+      return ms === undefined ? new Promise(() => {}) : new Promise((r) => setTimeout(r, ms))
+    }
+    registerResource({
+      name: 'fails',
+      beforeSnapshot: () => {
+        throw new Error('drain failed')
+      },
+    })
+    registerResource({ name: 'A', beforeSnapshot() {}, afterRestore: undo(4_000) })
+    registerResource({ name: 'B', beforeSnapshot() {}, afterRestore: undo(undefined) })
+    registerResource({ name: 'C', beforeSnapshot() {}, afterRestore: undo(undefined) })
+
+    let settled = false
+    const failing = runBeforeSnapshot().catch((caught: unknown) => {
+      settled = true
+      return caught as SnapStartPhaseError
+    })
+    await vi.advanceTimersByTimeAsync(10_000)
+    const finished = settled
+    await vi.advanceTimersByTimeAsync(20_000)
+    vi.useRealTimers()
+    const error = (await failing) as SnapStartPhaseError
+
+    expect(finished).toBe(true)
+    expect(remaining).toEqual([10_000, 6_000])
+    expect(error.report.rollback?.map(({ name, status }) => [name, status])).toEqual([
+      ['A', 'ok'],
+      ['B', 'timed-out'],
+      ['C', 'skipped'],
+    ])
+    expect(signals[1]).toBe(signals[0])
+    expect(signals[1]!.aborted).toBe(true)
+    expect(signals[1]!.reason).toEqual(new Error('rollback ran out of its budget'))
   })
 
   it('reports a hook that throws a non-Error value without losing it', async () => {

@@ -223,15 +223,48 @@ describe('C02 same function twice', () => {
     ])
   })
 
-  it('registers the same resource (name and functions) once and returns the same handle', () => {
+  it('registers the same resource (name and functions) once, with one handle per call', () => {
     const options = { name: 'db', beforeSnapshot() {}, afterRestore() {} }
 
     const first = registerResource(options)
     const second = registerResource({ ...options })
 
     expect(second.name).toBe(first.name)
+    expect(second).not.toBe(first)
     expect(getBeforeSnapshot()).toHaveLength(1)
     expect(getAfterRestore()).toHaveLength(1)
+  })
+
+  it('keeps a shared resource until every handle has unregistered, each counted once', () => {
+    const options = { name: 'db', beforeSnapshot() {}, afterRestore() {} }
+    const first = registerResource(options)
+    const second = registerResource(options)
+    const third = registerResource(options)
+
+    first.unregister()
+    first.unregister()
+    first.unregister()
+
+    expect(getAfterRestore().map((hook) => hook.name)).toEqual(['db'])
+    expect([first.registered, second.registered, third.registered]).toEqual([false, true, true])
+
+    second.unregister()
+    expect(getBeforeSnapshot().map((hook) => hook.name)).toEqual(['db'])
+
+    third.unregister()
+    expect(getBeforeSnapshot()).toEqual([])
+    expect(getAfterRestore()).toEqual([])
+    expect(third.registered).toBe(false)
+  })
+
+  it('a handle reads registered false after reset() and for a late registration', async () => {
+    const handle = registerResource({ name: 'db', afterRestore() {} })
+    reset()
+    await runAfterRestore()
+    const late = registerResource({ name: 'late', afterRestore() {} })
+
+    expect(handle.registered).toBe(false)
+    expect(late.registered).toBe(false)
   })
 })
 
@@ -323,6 +356,38 @@ describe('reports', () => {
       /^The before-snapshot phase ran over its 5 ms budget after \d+ ms, while hook "stuck" /,
     )
     expect(Number.isInteger(report.durationMs)).toBe(false)
+  })
+
+  it('keeps only numbers and booleans of what a resource returns, in report and log', async () => {
+    registerResource({
+      name: 'db',
+      afterRestore: () => ({
+        opened: 2,
+        ok: true,
+        password: 'hunter2',
+        mode: 'eager',
+        nested: { token: 'hunter2' },
+        list: ['hunter2'],
+        nothing: null,
+        infinite: Number.POSITIVE_INFINITY,
+      }),
+    })
+    registerResource({ name: 'vault', afterRestore: () => ({ password: 'hunter2' }) })
+
+    const report = await runAfterRestore()
+
+    expect(report.hooks.map(({ name, details }) => ({ name, details }))).toEqual([
+      { name: 'db', details: { opened: 2, ok: true } },
+      { name: 'vault', details: undefined },
+    ])
+    expect('details' in report.hooks[1]!).toBe(false)
+    const phaseLine = logs.lines().find((line) => line.type === 'snapstart.phase')
+    expect((phaseLine!.hooks as Record<string, unknown>[]).map((hook) => hook.details)).toEqual([
+      { opened: 2, ok: true },
+      undefined,
+    ])
+    expect(JSON.stringify(logs.lines())).not.toContain('hunter2')
+    expect(JSON.stringify(report)).not.toContain('hunter2')
   })
 
   it('logs one JSON line per phase with hook durations, nothing the hooks return', async () => {

@@ -140,6 +140,31 @@ describe('after restore', () => {
     expect(calls).toBe(2)
   })
 
+  it('unregistering one registration takes back only the functions it added', async () => {
+    const calls: string[] = []
+    const shared = () => void calls.push('shared')
+    const first = registerRngReseed({ reseed: [() => void calls.push('first'), shared] })
+    registerRngReseed({ reseed: [shared, () => void calls.push('second')] })
+
+    first.unregister()
+    first.unregister()
+    const report = await runAfterRestore()
+
+    expect(calls).toEqual(['shared', 'second'])
+    expect(report.hooks[0]!.details).toMatchObject({ reseedFunctions: 2 })
+  })
+
+  it('keeps the hook while one registration remains, and drops it with the last', () => {
+    const first = registerRngReseed()
+    const second = registerRngReseed({ reseed: [() => {}] })
+
+    first.unregister()
+    expect(getAfterRestore().map((hook) => hook.name)).toEqual(['rng-reseed'])
+
+    second.unregister()
+    expect(getAfterRestore()).toEqual([])
+  })
+
   it('forgets the reseed functions of a previous lifecycle after reset()', async () => {
     let stale = 0
     rngReseed({ reseed: [() => void stale++] })

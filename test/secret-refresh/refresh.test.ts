@@ -1,5 +1,6 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import middy from '@middy/core'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   type FetchContext,
   registerSecretRefresh,
@@ -7,13 +8,14 @@ import {
   SecretTimeoutError,
   secretRefresh,
 } from '../../middlewares/secret-refresh/index.js'
+import { createStore } from '../../middlewares/secret-refresh/store.js'
 import {
   getAfterRestore,
   runAfterRestore,
   runBeforeSnapshot,
   SnapStartPhaseError,
 } from '../../src/index.js'
-import { deferred } from '../core/helpers.js'
+import { deferred, watchUnhandled } from '../core/helpers.js'
 import {
   type Harness,
   lambdaContext,
@@ -360,5 +362,117 @@ describe('sources and where values appear', () => {
     expect(await invocation).toBe('fn-v2')
     await restore
     expect(calls).toBe(2)
+  })
+})
+
+describe('unregister', () => {
+  it('aborts a function source in flight and drops its late result', async () => {
+    const first = deferred<string>()
+    const signals: AbortSignal[] = []
+    const store = registerSecretRefresh({
+      secrets: {
+        token: ({ signal }: FetchContext) => {
+          signals.push(signal)
+          return signals.length === 1 ? first.promise : 'fn-v2'
+        },
+      },
+    })
+
+    store.unregister()
+    first.resolve('fn-v1')
+
+    expect(signals).toHaveLength(1)
+    expect(signals[0]!.aborted).toBe(true)
+    expect(signals[0]!.reason).toEqual(
+      new Error('secretRefresh: secret-refresh(token) was unregistered'),
+    )
+    expect(await store.get('token')).toBe('fn-v2')
+    expect(getAfterRestore()).toEqual([])
+  })
+
+  it('aborts an SDK call in flight and destroys the client', async () => {
+    const unhandled = watchUnhandled()
+    h.aws.putSecret('prod/api', 'sk-init-4f1d')
+    const held = h.aws.hold()
+    const send = vi.spyOn(SecretsManagerClient.prototype, 'send')
+    const destroy = vi.spyOn(SecretsManagerClient.prototype, 'destroy')
+    const store = registerSecretRefresh({
+      secrets: { apiKey: { source: 'secretsManager', secretId: 'prod/api' } },
+      awsClientOptions: h.clientOptions(),
+    })
+    await h.aws.arrived(1)
+
+    store.unregister()
+    const report = await runBeforeSnapshot()
+    held.release()
+
+    const options = send.mock.calls[0]![1] as { abortSignal: AbortSignal }
+    expect(send).toHaveBeenCalledTimes(1)
+    expect(options.abortSignal.aborted).toBe(true)
+    expect(destroy).toHaveBeenCalledTimes(1)
+    expect(report.hooks).toEqual([])
+    expect(await unhandled.stop()).toEqual([])
+    send.mockRestore()
+    destroy.mockRestore()
+  })
+})
+
+describe('per-invocation cost', () => {
+  it('without maxAgeMs serves the cached values without scanning the entries', async () => {
+    const store = createStore({ secrets: { a: async () => 'fn-v1', b: async () => 'fn-v2' } })
+    const first = await store.current()
+    const now = vi.spyOn(Date, 'now')
+    const filter = vi.spyOn(Array.prototype, 'filter')
+
+    const again = store.current()
+    const scans = filter.mock.calls.length
+    filter.mockRestore()
+    const clockReads = now.mock.calls.length
+    now.mockRestore()
+
+    expect(again).toBe(first)
+    expect(again).toEqual({ a: 'fn-v1', b: 'fn-v2' })
+    expect([scans, clockReads]).toEqual([0, 0])
+  })
+
+  it('still checks each value against maxAgeMs when it is set', async () => {
+    const store = createStore({
+      secrets: { a: async () => 'fn-v1', b: async () => 'fn-v2' },
+      maxAgeMs: 60_000,
+    })
+    const first = await store.current()
+    const now = vi.spyOn(Date, 'now')
+
+    const again = store.current()
+    const calls = now.mock.calls.length
+    now.mockRestore()
+
+    expect(again).toBe(first)
+    expect(calls).toBe(2)
+  })
+
+  it('does not cache a value whose fetch a restore overtook; the next call fetches', async () => {
+    const second = deferred<string>()
+    let calls = 0
+    const store = createStore({
+      secrets: {
+        token: () => {
+          calls++
+          return calls === 2 ? second.promise : `fn-v${calls}`
+        },
+      },
+      refresh: 'lazy',
+    })
+    expect(await store.current()).toEqual({ token: 'fn-v1' })
+    await runBeforeSnapshot()
+    await runAfterRestore()
+
+    const overtaken = store.current()
+    await runAfterRestore()
+    second.resolve('fn-v2')
+    await overtaken
+
+    expect(await store.current()).toEqual({ token: 'fn-v3' })
+    expect(calls).toBe(3)
   })
 })

@@ -1,13 +1,21 @@
-import { Agent } from 'node:http'
+import type { Agent } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Adapter, CloseContext } from '../adapter.js'
 import { beforeDeadline, DeadlinePassed } from '../deadline.js'
 
 type SocketLists = NodeJS.ReadOnlyDict<Socket[]>
 
+/**
+ * `http.Agent`, reached only when a resource is checked: importing this package must not
+ * load `node:http`, which a startup snapshot cannot hold on Node 20.
+ */
+function agentClass(): typeof Agent {
+  return (process.getBuiltinModule('node:http') as typeof import('node:http')).Agent
+}
+
 /** A Node `http.Agent` or `https.Agent` (a subclass). */
 export function isHttpAgent(value: object): value is Agent {
-  return value instanceof Agent
+  return value instanceof agentClass()
 }
 
 function sockets(lists: SocketLists | undefined): Socket[] {
@@ -108,7 +116,7 @@ function handlerAgents(client: AwsClient): Agent[] {
     | undefined
   const config = handler?.config
   return [config?.httpAgent, config?.httpsAgent].filter(
-    (agent): agent is Agent => agent instanceof Agent,
+    (agent): agent is Agent => agent instanceof agentClass(),
   )
 }
 
