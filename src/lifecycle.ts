@@ -261,14 +261,21 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
  */
 async function settle(entry: HookEntry, context: PhaseContext, remainingMs: number) {
   if (remainingMs <= 0) return { ok: false, error: TIMED_OUT } satisfies Outcome
+  let returned: unknown
+  try {
+    returned = entry.fn(...(entry.resource === undefined ? entry.args : [context]))
+  } catch (error) {
+    return { ok: false, error } satisfies Outcome
+  }
+  // A synchronous hook has finished: no timer to race (the caller checks the budget after).
+  if (!isThenable(returned)) return { ok: true, value: returned } satisfies Outcome
+
   let timer: NodeJS.Timeout | undefined
   try {
-    const args = entry.resource === undefined ? entry.args : [context]
-    const value = Promise.resolve(entry.fn(...args))
     const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
       timer = setTimeout(resolve, remainingMs, TIMED_OUT)
     })
-    const result = await Promise.race([value, deadline])
+    const result = await Promise.race([returned, deadline])
     if (result === TIMED_OUT) return { ok: false, error: TIMED_OUT } satisfies Outcome
     return { ok: true, value: result } satisfies Outcome
   } catch (error) {
@@ -276,6 +283,10 @@ async function settle(entry: HookEntry, context: PhaseContext, remainingMs: numb
   } finally {
     clearTimeout(timer)
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function'
 }
 
 /**
