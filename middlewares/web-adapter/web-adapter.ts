@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
-import { resolveRestoreBudgetMs } from '../../src/config.js'
+import { readEnvironmentConfig, resolveRestoreBudgetMs } from '../../src/config.js'
 import { SnapStartPhaseError } from '../../src/errors.js'
 import {
   getInitializationType,
@@ -57,6 +57,7 @@ const JSON_TYPE = 'application/json; charset=utf-8'
  */
 function createDecider(options: WebAdapterOptions, caller: string) {
   const paths = pathsFrom(options, caller)
+  const budgetEnv = restoreBudgetEnv()
 
   return function decide(method: string | undefined, url: string | undefined): Decision {
     const path = pathOf(url)
@@ -66,7 +67,7 @@ function createDecider(options: WebAdapterOptions, caller: string) {
         : path === paths.afterRestore
           ? 'afterRestore'
           : undefined
-    if (phase !== undefined && method === 'POST') return runPhase(phase)
+    if (phase !== undefined && method === 'POST') return runPhase(phase, budgetEnv)
 
     const state = shared()
     if (state.running !== undefined) return whenSettled().then(() => decide(method, url))
@@ -105,13 +106,29 @@ function pathsFrom(options: WebAdapterOptions, caller: string) {
   return { beforeSnapshot, afterRestore }
 }
 
+/**
+ * `SNAPSTART_RESTORE_BUDGET_MS`, read and validated when an integration is built, so that a
+ * malformed value fails at startup rather than after the restore. Throws
+ * `InvalidConfigurationError`.
+ */
+function restoreBudgetEnv(): NodeJS.ProcessEnv {
+  const env = { SNAPSTART_RESTORE_BUDGET_MS: process.env.SNAPSTART_RESTORE_BUDGET_MS }
+  readEnvironmentConfig(env)
+  return env
+}
+
 function pathOf(url: string | undefined): string {
   if (url === undefined) return ''
   const query = url.indexOf('?')
   return query === -1 ? url : url.slice(0, query)
 }
 
-async function runPhase(phase: PhaseName): Promise<Answer> {
+/**
+ * Runs `phase` for the adapter's call. The after-restore budget is `snapStart({
+ * restoreBudgetMs })` in code, else the `SNAPSTART_RESTORE_BUDGET_MS` of `budgetEnv`, else
+ * 9 000 ms.
+ */
+async function runPhase(phase: PhaseName, budgetEnv: NodeJS.ProcessEnv): Promise<Answer> {
   const refusal = refuse(phase)
   if (refusal !== undefined) {
     return { status: 409, body: { errorType: 'SnapStartStateError', errorMessage: refusal } }
@@ -120,7 +137,7 @@ async function runPhase(phase: PhaseName): Promise<Answer> {
     const report =
       phase === 'beforeSnapshot'
         ? await runBeforeSnapshot()
-        : await runAfterRestore({ budgetMs: resolveRestoreBudgetMs() })
+        : await runAfterRestore({ budgetMs: resolveRestoreBudgetMs(budgetEnv) })
     return { status: 200, body: { ...report } }
   } catch (error) {
     return { status: 500, body: safeError(error, phase) }

@@ -4,7 +4,9 @@ import { basename, dirname, extname, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
+import { lambdaEnvironment } from '../lambda-environment.js'
 import { INIT_BUDGET_MS, RESTORE_BUDGET_MS } from '../lifecycle.js'
+import { checkMilliseconds, MAX_TIMER_MS } from '../milliseconds.js'
 import type { ChannelReport } from '../runtime/report-channel.js'
 import {
   describeAbortReason,
@@ -21,12 +23,12 @@ import {
   type ReportedError,
   RuntimeApiServer,
 } from './server.js'
-import { lambdaEnvironment, loaderArgs, packageRoot, runtimeBinPath } from './spawn.js'
+import { loaderArgs, packageRoot, runtimeBinPath } from './spawn.js'
 import type { EmulatorOptions, InvocationResult, TimelineStep } from './types.js'
 
 /** Options of `Emulator.invoke`. */
 export interface InvokeOptions {
-  /** This invocation's timeout in milliseconds, default the function timeout. */
+  /** This invocation's timeout in milliseconds, 1 to 2 147 483 647; default the function's. */
   timeoutMs?: number
   /** The raw event body to send instead of `JSON.stringify(event)`. */
   payload?: string
@@ -326,10 +328,10 @@ class LocalEmulator implements Emulator {
   }
 
   async invoke(event?: unknown, options: InvokeOptions = {}): Promise<InvocationResult> {
-    const timeoutMs = options.timeoutMs ?? this.settings.timeoutMs
-    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
-      throw new TypeError(`invoke: "timeoutMs" must be a positive number, got ${timeoutMs}`)
-    }
+    const timeoutMs =
+      options.timeoutMs === undefined
+        ? this.settings.timeoutMs
+        : checkMilliseconds(options.timeoutMs, 'invoke', 'timeoutMs')
     const payload = options.payload ?? JSON.stringify(event === undefined ? {} : event)
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : 0
     if (size > MAX_EVENT_BYTES) {
@@ -721,6 +723,22 @@ function defaultLog(line: string): void {
   process.stderr.write(`${line}\n`)
 }
 
+/** The longest function timeout whose milliseconds Node's timers keep: 2 147 483 s. */
+const MAX_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_MS / 1000)
+
+/**
+ * Checks the `timeoutSeconds` option (default 3): a number of seconds from 0.001 (1 ms) to
+ * 2 147 483, so that its milliseconds stay within `MAX_TIMER_MS`.
+ */
+function timeoutSecondsFrom(value: unknown): number {
+  if (value === undefined) return 3
+  if (typeof value === 'number' && value >= 0.001 && value <= MAX_TIMEOUT_SECONDS) return value
+  throw new TypeError(
+    'startEmulator: "timeoutSeconds" must be a number of seconds from 0.001 to ' +
+      `${MAX_TIMEOUT_SECONDS}`,
+  )
+}
+
 function settingsFrom(options: EmulatorOptions): Settings {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('startEmulator expects an options object such as { handler: "index.js" }')
@@ -746,6 +764,8 @@ function settingsFrom(options: EmulatorOptions): Settings {
     }
     return value
   }
+  const milliseconds = (name: string, value: unknown, fallback: number): number =>
+    value === undefined ? fallback : checkMilliseconds(value, 'startEmulator', name)
   const env = options.env ?? {}
   if (typeof env !== 'object' || env === null) {
     throw new TypeError('startEmulator: "env" must be an object of strings')
@@ -774,7 +794,7 @@ function settingsFrom(options: EmulatorOptions): Settings {
   const handlerFile = resolve(options.cwd ?? process.cwd(), options.handler)
   const moduleName = basename(handlerFile, extname(handlerFile))
   const snapStart = options.onDemand !== true
-  const timeoutMs = positive('timeoutSeconds', options.timeoutSeconds, 3) * 1000
+  const timeoutMs = timeoutSecondsFrom(options.timeoutSeconds) * 1000
   return {
     handlerFile,
     taskRoot: dirname(handlerFile),
@@ -783,12 +803,12 @@ function settingsFrom(options: EmulatorOptions): Settings {
     snapStart,
     timeoutMs,
     memoryMb: positive('memoryMb', options.memoryMb, 128),
-    initTimeoutMs: positive(
+    initTimeoutMs: milliseconds(
       'initTimeoutMs',
       options.initTimeoutMs,
       Math.max(INIT_BUDGET_MS, timeoutMs),
     ),
-    restoreTimeoutMs: positive('restoreTimeoutMs', options.restoreTimeoutMs, RESTORE_BUDGET_MS),
+    restoreTimeoutMs: milliseconds('restoreTimeoutMs', options.restoreTimeoutMs, RESTORE_BUDGET_MS),
     onLog: options.onLog ?? defaultLog,
     runtime:
       options.runtime === undefined

@@ -221,9 +221,10 @@ export class RuntimeApiServer {
     if (url.startsWith(INVOCATION_PREFIX)) {
       const rest = url.slice(INVOCATION_PREFIX.length)
       const slash = rest.indexOf('/')
-      const requestId = decodeURIComponent(rest.slice(0, slash))
+      const requestId = decodePathSegment(rest.slice(0, slash))
       const action = rest.slice(slash + 1)
-      if (slash > 0 && (action === 'response' || action === 'error')) {
+      const known = action === 'response' || action === 'error'
+      if (slash > 0 && requestId !== undefined && known) {
         this.onInvocationPost(method, request, response, requestId, action)
         return
       }
@@ -470,6 +471,19 @@ function reply(
   response
     .writeHead(status, { 'Content-Type': 'application/json' })
     .end(JSON.stringify({ errorType, errorMessage }))
+}
+
+/**
+ * A percent-decoded path segment, or `undefined` when its escapes are malformed (`%E0%A4%A`):
+ * `decodeURIComponent` throws a `URIError` there, and a throw in the request listener would
+ * be an uncaught exception in the process hosting the emulator.
+ */
+function decodePathSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return undefined
+  }
 }
 
 function forbidden(response: http.ServerResponse, message: string): void {

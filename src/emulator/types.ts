@@ -13,13 +13,19 @@ export interface EmulatorOptions {
   env?: Record<string, string>
   /** Start in on-demand mode: no hooks, no `restore/next`. Default `false` (snap-start). */
   onDemand?: boolean
-  /** Function timeout in seconds, default 3 (Lambda's default). */
+  /** Function timeout in seconds, default 3 (Lambda's default), at most 2 147 483. */
   timeoutSeconds?: number
   /** Memory size in MB, reported to the function, default 128. */
   memoryMb?: number
-  /** Init limit in milliseconds (init plus before-snapshot hooks), default 130 000. */
+  /**
+   * Init limit in milliseconds (init plus before-snapshot hooks), default 130 000, at most
+   * 2 147 483 647 (`MAX_TIMER_MS`).
+   */
   initTimeoutMs?: number
-  /** Restore limit in milliseconds (runtime resume plus after-restore hooks), default 10 000. */
+  /**
+   * Restore limit in milliseconds (runtime resume plus after-restore hooks), default 10 000,
+   * at most 2 147 483 647 (`MAX_TIMER_MS`).
+   */
   restoreTimeoutMs?: number
   /** Where the function's own stdout/stderr lines go, default: this process's stderr. */
   onLog?: (line: string, stream: 'stdout' | 'stderr') => void

@@ -1,16 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { performance } from 'node:perf_hooks'
-import { configureFromEnvironment, withEnvironmentSecrets } from '../../middlewares/environment.js'
-import { resolveRestoreBudgetMs } from '../config.js'
 import { SnapStartPhaseError } from '../errors.js'
-import {
-  getLastReport,
-  INIT_BUDGET_MS,
-  markReady,
-  provideHandler,
-  runAfterRestore,
-  runBeforeSnapshot,
-} from '../lifecycle.js'
+import { loadHostHandler, runHostAfterRestore } from '../host.js'
+import { getLastReport, INIT_BUDGET_MS, markReady, runBeforeSnapshot } from '../lifecycle.js'
 import { log } from '../log.js'
 import type { PhaseName, PhaseReport } from '../types.js'
 import { type ErrorBody, type NextInvocation, RuntimeApiClient } from './client.js'
@@ -160,12 +152,11 @@ class Runtime {
   private async init(): Promise<HandlerFunction> {
     const root = this.env.LAMBDA_TASK_ROOT || process.cwd()
     try {
-      // The SNAPSTART_* variables first, so their hooks register before the handler's.
-      configureFromEnvironment(this.env)
-      const loaded = await loadHandler(root, this.env._HANDLER)
-      if (loaded.streaming) throw new ResponseStreamingNotSupportedError()
-      const fn = withEnvironmentSecrets(loaded.fn)
-      provideHandler(fn)
+      const fn = await loadHostHandler(this.env, async () => {
+        const loaded = await loadHandler(root, this.env._HANDLER)
+        if (loaded.streaming) throw new ResponseStreamingNotSupportedError()
+        return loaded.fn
+      })
       await this.report({ type: 'init', durationMs: performance.now() })
       return fn
     } catch (error) {
@@ -224,7 +215,7 @@ class Runtime {
   private async afterRestore(): Promise<void> {
     this.stage = 'afterRestore'
     try {
-      await this.reportPhase(await runAfterRestore({ budgetMs: restoreBudget(this.env) }))
+      await this.reportPhase(await runHostAfterRestore(this.env))
     } catch (error) {
       await this.reportPhase(phaseReportOf(error, 'afterRestore'))
       await this.exitWith('restore', error, 'Runtime.AfterRestoreError', AFTER_RESTORE_EXIT_CODE)
@@ -472,11 +463,6 @@ function safeJson(value: unknown): string {
 
 function phaseReportOf(error: unknown, phase: PhaseName): PhaseReport | undefined {
   return error instanceof SnapStartPhaseError ? error.report : getLastReport(phase)
-}
-
-/** Code (`snapStart({ restoreBudgetMs })`) over `SNAPSTART_RESTORE_BUDGET_MS` over 9 000. */
-function restoreBudget(env: NodeJS.ProcessEnv): number {
-  return resolveRestoreBudgetMs(env)
 }
 
 function logApiFailure(error: unknown): void {

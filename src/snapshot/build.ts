@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, dirname, extname, join, resolve } from 'node:path'
+import { lambdaEnvironment } from '../lambda-environment.js'
 import { checkMilliseconds } from '../milliseconds.js'
 import type { PhaseReport } from '../types.js'
 import { bundleHandler, sourceOfStack } from './bundle.js'
@@ -21,7 +22,10 @@ import type { BuildSnapshotOptions, BuiltSnapshot } from './types.js'
 /** Default time limit of a snapshot build, in milliseconds. */
 export const BUILD_TIMEOUT_MS = 60_000
 
-/** Name of the file beside the blob that describes it (a `BuiltSnapshot` as JSON). */
+/**
+ * Name of the file beside the blob that describes it: a `BuiltSnapshot` as JSON, with the
+ * names of its `env` variables but not their values (`SnapshotMeta`).
+ */
 export const SNAPSHOT_META = 'snapshot.json'
 
 /** Name of the bundled entry inside the output directory. */
@@ -41,6 +45,8 @@ const OPTIONS = new Set([
   'onLog',
   'signal',
 ])
+/** `AWS_LAMBDA_FUNCTION_NAME` of the snapshot processes. */
+const FUNCTION_NAME = 'snapstart-function'
 const OWN_FLAGS = /^--(snapshot-blob|build-snapshot|build-snapshot-config)(=|$)/
 
 /**
@@ -115,7 +121,7 @@ async function build(resolved: Resolved, options: BuildSnapshotOptions): Promise
     ],
     {
       cwd,
-      env: processEnv({ AWS_LAMBDA_INITIALIZATION_TYPE: 'snap-start', ...env }),
+      env: snapshotEnvironment(handler, exportPath, true, env),
       timeoutMs,
       onLog: options.onLog,
       signal: options.signal,
@@ -140,7 +146,9 @@ async function build(resolved: Resolved, options: BuildSnapshotOptions): Promise
     execArgv,
     env,
   }
-  writeFileSync(join(outDir, SNAPSHOT_META), `${JSON.stringify(built, null, 2)}\n`)
+  const { env: values, ...described } = built
+  const meta: SnapshotMeta = { ...described, envNames: Object.keys(values) }
+  writeFileSync(join(outDir, SNAPSHOT_META), `${JSON.stringify(meta, null, 2)}\n`)
   return built
 }
 
@@ -149,11 +157,37 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw new SnapshotAbortedError('build', signal.reason)
 }
 
-/** This process's environment without `NODE_OPTIONS` (its loaders cannot run in a snapshot). */
-export function processEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra }
-  delete env.NODE_OPTIONS
-  return env
+/**
+ * What `snapshot.json` holds: the `BuiltSnapshot` with the names of its `env` variables in
+ * place of `env`. The values (API keys, tokens) are never written to disk; restoring from
+ * the file takes them from `RestoreSnapshotOptions.env` again.
+ */
+export type SnapshotMeta = Omit<BuiltSnapshot, 'env'> & { envNames: string[] }
+
+/**
+ * The environment of a snapshot process: the one Lambda gives a function (the emulator's,
+ * see `lambdaEnvironment`) for `handler` and `exportPath`, with `env` over it, and without
+ * `NODE_OPTIONS`, whose loaders cannot run in a snapshot. Nothing of this process's own
+ * environment but `PATH`, `NODE_PATH` and `TMPDIR` is passed on.
+ */
+export function snapshotEnvironment(
+  handler: string,
+  exportPath: string,
+  snapStart: boolean,
+  env: Record<string, string>,
+): Record<string, string> {
+  const result = lambdaEnvironment({
+    handler: `${basename(handler, extname(handler))}.${exportPath}`,
+    taskRoot: dirname(handler),
+    snapStart,
+    functionName: FUNCTION_NAME,
+    functionVersion: snapStart ? '1' : '$LATEST',
+    memoryMb: 128,
+    region: 'us-east-1',
+    userEnv: env,
+  })
+  delete result.NODE_OPTIONS
+  return result
 }
 
 /** Turns the build process's end into the init figures, or throws the matching error. */
@@ -218,6 +252,15 @@ function faultError(
         output,
       })
     default:
+      if (fault.error.name === 'Runtime.InvalidConfiguration') {
+        return new SnapshotInitError(
+          `A SNAPSTART_* variable is malformed: ${fault.error.message}`,
+          {
+            phase: 'init',
+            output,
+          },
+        )
+      }
       return new SnapshotInitError(`The handler threw while loading (init): ${reason}`, {
         phase: 'init',
         output,

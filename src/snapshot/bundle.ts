@@ -49,6 +49,9 @@ export async function bundleHandler(
       platform: 'node',
       target: 'node20',
       format: 'cjs',
+      // Scope hoisting renames a function whose name another module also uses (`flush` to
+      // `flush2`); hook names in the phase reports come from `fn.name`, so keep them.
+      keepNames: true,
       outfile: outFile,
       banner: { js: BANNER },
       footer: { js: FOOTER },

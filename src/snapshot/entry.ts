@@ -4,13 +4,8 @@
 import { readFileSync, writeSync } from 'node:fs'
 import v8 from 'node:v8'
 import { SnapStartPhaseError } from '../errors.js'
-import {
-  errorSummary,
-  markReady,
-  provideHandler,
-  runAfterRestore,
-  runBeforeSnapshot,
-} from '../lifecycle.js'
+import { loadHostHandler, runHostAfterRestore } from '../host.js'
+import { errorSummary, markReady, runBeforeSnapshot } from '../lifecycle.js'
 import { findExport } from '../runtime/export-path.js'
 import {
   type ChannelMessage,
@@ -62,7 +57,7 @@ async function build(load: () => unknown, exportPath: string): Promise<void> {
   const attempts: string[] = []
   const restoreFetch = guardHttp(attempts)
 
-  const handler = init(load, exportPath, attempts)
+  const handler = await init(load, exportPath, attempts)
 
   try {
     const report = await runBeforeSnapshot()
@@ -94,14 +89,14 @@ async function build(load: () => unknown, exportPath: string): Promise<void> {
 }
 
 async function coldStart(load: () => unknown, exportPath: string): Promise<void> {
-  const handler = init(load, exportPath, [])
+  const handler = await init(load, exportPath, [])
   markReady()
   await serve(handler)
 }
 
 async function restore(handler: Handler): Promise<void> {
   try {
-    const report = await runAfterRestore()
+    const report = await runHostAfterRestore(process.env)
     send({ type: 'phase', report, atMs: performance.now() })
   } catch (error) {
     if (error instanceof SnapStartPhaseError) {
@@ -112,24 +107,36 @@ async function restore(handler: Handler): Promise<void> {
   await serve(handler)
 }
 
-/** Loads the handler module and finds the handler; reports `init` or stops the process. */
-function init(load: () => unknown, exportPath: string, attempts: string[]): Handler {
+/**
+ * Loads the handler module and finds the handler, as the runtime does (`loadHostHandler`:
+ * the `SNAPSTART_*` variables first, the environment secrets after); reports `init` or
+ * stops the process.
+ */
+async function init(load: () => unknown, exportPath: string, attempts: string[]) {
   const start = performance.now()
-  let namespace: unknown
+  const loadExport = (): Handler => {
+    let namespace: unknown
+    try {
+      namespace = load()
+    } catch (error) {
+      if (attempts.length > 0) fault('http', error, { module: attempts[0] })
+      fault('init', error)
+    }
+    const handler = findExport(namespace, exportPath)
+    if (typeof handler !== 'function') {
+      const found = handler === undefined ? 'not exported' : `a ${typeof handler}, not a function`
+      fault('export', new TypeError(`The handler export "${exportPath}" is ${found}`))
+    }
+    return handler as Handler
+  }
+  let handler: Handler
   try {
-    namespace = load()
+    handler = await loadHostHandler(process.env, loadExport)
   } catch (error) {
-    if (attempts.length > 0) fault('http', error, { module: attempts[0] })
     fault('init', error)
   }
-  const handler = findExport(namespace, exportPath)
-  if (typeof handler !== 'function') {
-    const found = handler === undefined ? 'not exported' : `a ${typeof handler}, not a function`
-    fault('export', new TypeError(`The handler export "${exportPath}" is ${found}`))
-  }
-  provideHandler(handler)
   send({ type: 'init', durationMs: performance.now() - start, atMs: performance.now() })
-  return handler as Handler
+  return handler
 }
 
 /** Runs each event through the handler, reports each outcome, then exits. */

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { checkMilliseconds } from '../milliseconds.js'
-import { processEnv, SNAPSHOT_META } from './build.js'
+import { SNAPSHOT_META, type SnapshotMeta, snapshotEnvironment } from './build.js'
 import { SnapshotAbortedError, SnapshotError, SnapshotMismatchError } from './errors.js'
 import { find, type ProcessRun, runProcess } from './process.js'
 import { CHANNEL_FD } from './protocol.js'
@@ -44,7 +44,8 @@ export const EVENTS_PREFIX = 'events-'
  * event) for comparison.
  *
  * `snapshot` is the `BuiltSnapshot`, or the path of its blob or directory (read from
- * `snapshot.json`). A failing environment does not reject: its `failure` says why and
+ * `snapshot.json`, then `options.env` must give the build's variables again: the file keeps
+ * their names only). A failing environment does not reject: its `failure` says why and
  * `failed` counts it. Rejects with `SnapshotMismatchError` when the node binary that built
  * the snapshot is gone, `SnapshotAbortedError` once `signal` is aborted (every process it
  * started is killed, and no other is started), `TypeError` for bad options. Processes
@@ -55,7 +56,7 @@ export async function restoreSnapshot(
   options: RestoreSnapshotOptions = {},
 ): Promise<RestoreResult> {
   validate(options)
-  const built = typeof snapshot === 'string' ? readSnapshot(snapshot) : snapshot
+  const built = typeof snapshot === 'string' ? readSnapshot(snapshot, options.env) : snapshot
   if (!existsSync(built.execPath)) {
     throw new SnapshotMismatchError(
       `The node binary that built the snapshot (${built.execPath}, ${built.nodeVersion}) is ` +
@@ -82,7 +83,7 @@ export async function restoreSnapshot(
           [...built.execArgv, '--snapshot-blob', built.blob, eventsFile, String(CHANNEL_FD)],
           {
             cwd: dirname(built.handler),
-            env: processEnv({ AWS_LAMBDA_INITIALIZATION_TYPE: 'snap-start', ...env }),
+            env: snapshotEnvironment(built.handler, built.export, true, env),
             timeoutMs,
             onLog: options.onLog && ((line, stream) => options.onLog?.(line, stream, index)),
             signal,
@@ -100,7 +101,7 @@ export async function restoreSnapshot(
         [...built.execArgv, built.bundle, coldFile, String(CHANNEL_FD)],
         {
           cwd: dirname(built.handler),
-          env: processEnv({ AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', ...env }),
+          env: snapshotEnvironment(built.handler, built.export, false, env),
           timeoutMs,
           onLog: options.onLog && ((line, stream) => options.onLog?.(line, stream, 'cold')),
           signal,
@@ -213,8 +214,11 @@ function writeEvents(dir: string, events: unknown[]): string {
   return file
 }
 
-/** Reads `snapshot.json` beside a blob, or inside a snapshot directory. */
-function readSnapshot(path: string): BuiltSnapshot {
+/**
+ * Reads `snapshot.json` beside a blob, or inside a snapshot directory. It names the build's
+ * variables without their values, so `env` must give each of them again.
+ */
+function readSnapshot(path: string, env: Record<string, string> = {}): BuiltSnapshot {
   const dir = existsSync(path) && statSync(path).isDirectory() ? path : dirname(path)
   const meta = join(dir, SNAPSHOT_META)
   if (!existsSync(meta)) {
@@ -222,7 +226,16 @@ function readSnapshot(path: string): BuiltSnapshot {
       `${meta} is missing: restore a snapshot made by buildSnapshot, from its blob or directory.`,
     )
   }
-  return JSON.parse(readFileSync(meta, 'utf8')) as BuiltSnapshot
+  const { envNames = [], ...described } = JSON.parse(readFileSync(meta, 'utf8')) as SnapshotMeta
+  const missing = envNames.filter((name) => !Object.hasOwn(env, name))
+  if (missing.length > 0) {
+    throw new TypeError(
+      `restoreSnapshot: "env" must give ${missing.join(', ')} again: the snapshot was built ` +
+        `with ${missing.length === 1 ? 'this variable' : 'these variables'}, and ` +
+        `${SNAPSHOT_META} keeps only their names, never their values`,
+    )
+  }
+  return { ...described, env: {} }
 }
 
 function validate(options: RestoreSnapshotOptions): void {

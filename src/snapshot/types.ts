@@ -7,9 +7,11 @@ export interface BuildSnapshotOptions {
   /** The export to call, default `handler`. Dotted paths (`api.get`) reach nested exports. */
   export?: string
   /**
-   * Environment of the build, over this process's environment (without `NODE_OPTIONS`) and
-   * `AWS_LAMBDA_INITIALIZATION_TYPE=snap-start`. Values read during init keep their
-   * build-time value in every restored environment.
+   * Environment of the build, over the one Lambda sets (`_HANDLER`, `LAMBDA_TASK_ROOT`,
+   * `AWS_LAMBDA_INITIALIZATION_TYPE=snap-start`, `AWS_REGION`, ... with this machine's
+   * `PATH`). Nothing else of this process's environment is passed on: no credentials. The
+   * restores reuse it. Values read during init keep their build-time value in every
+   * restored environment. `snapshot.json` records only the names of these variables.
    */
   env?: Record<string, string>
   /**
@@ -43,8 +45,9 @@ export interface BuildSnapshotOptions {
 export type LogListener = (line: string, stream: 'stdout' | 'stderr') => void
 
 /**
- * What `buildSnapshot` produced. It is also written to `snapshot.json` beside the blob. The
- * files stay on disk until `removeSnapshot` deletes them.
+ * What `buildSnapshot` produced. It is also written to `snapshot.json` beside the blob,
+ * with the names of the `env` variables instead of their values. The files stay on disk
+ * until `removeSnapshot` deletes them.
  */
 export interface BuiltSnapshot {
   /** The startup snapshot blob (`node --snapshot-blob <blob>` restores it). */
@@ -72,7 +75,10 @@ export interface BuiltSnapshot {
   nodeVersion: string
   /** The flags the blob was built with; restores use the same. */
   execArgv: string[]
-  /** The environment given to the build (`BuildSnapshotOptions.env`). */
+  /**
+   * The environment given to the build (`BuildSnapshotOptions.env`), kept in memory only:
+   * `snapshot.json` holds its names, and a snapshot read back from it has `{}` here.
+   */
   env: Record<string, string>
 }
 
@@ -82,7 +88,11 @@ export interface RestoreSnapshotOptions {
   environments?: number
   /** The events each environment handles in turn, after its after-restore hooks; default `[{}]`. */
   events?: unknown[]
-  /** Environment of the restored processes, over the build's `env`. */
+  /**
+   * Environment of the restored processes, over the build's `env` and the one Lambda sets.
+   * Restoring from a path (read from `snapshot.json`, which keeps no values) needs every
+   * variable the build was given here again; a missing one throws a `TypeError`.
+   */
   env?: Record<string, string>
   /**
    * Time limit per process, in milliseconds, 1 to 2 147 483 647; default 30 000. The process

@@ -203,7 +203,7 @@ describe('snapstart run --snapshot v8', () => {
           pid: expect.any(Number),
           restoreMs: expect.any(Number),
           firstInvocationMs: expect.any(Number),
-          afterRestore: phase('afterRestore', 10_000, [hook('reconnect')]),
+          afterRestore: phase('afterRestore', 9000, [hook('reconnect')]),
           responses: [invocation],
           coldRatio: expect.any(Number),
         },

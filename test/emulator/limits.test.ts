@@ -86,3 +86,59 @@ describe('startEmulator({ env })', () => {
     )
   })
 })
+
+describe('timer options above 2 147 483 647 ms', () => {
+  const handler = fixture('rt-interrupt', 'echo.mjs')
+  const cases = [
+    {
+      options: { timeoutSeconds: 2_147_484 },
+      message: 'startEmulator: "timeoutSeconds" must be a number of seconds from 0.001 to 2147483',
+    },
+    {
+      options: { initTimeoutMs: 2 ** 31 },
+      message:
+        'startEmulator: "initTimeoutMs" must be a number of milliseconds from 1 to 2147483647',
+    },
+    {
+      options: { restoreTimeoutMs: 2 ** 31 },
+      message:
+        'startEmulator: "restoreTimeoutMs" must be a number of milliseconds from 1 to ' +
+        '2147483647',
+    },
+  ]
+
+  it.each(cases)('refuses $options with a TypeError, starting nothing', async (entry) => {
+    const started = startEmulator({ handler, ...entry.options })
+
+    await expect(started).rejects.toBeInstanceOf(TypeError)
+    await expect(started).rejects.toEqual(new TypeError(entry.message))
+  })
+
+  it('accepts exactly 2 147 483 s and 2 147 483 647 ms', async () => {
+    const emu = await start({
+      handler,
+      timeoutSeconds: 2_147_483,
+      initTimeoutMs: 2_147_483_647,
+      restoreTimeoutMs: 2_147_483_647,
+    })
+
+    expect(await emu.invoke({ n: 1 }, { timeoutMs: 2_147_483_647 })).toMatchObject({
+      status: 'ok',
+      response: { event: { n: 1 } },
+    })
+  })
+
+  it('refuses invoke({ timeoutMs: 2 ** 31 }) with a TypeError, sending nothing', async () => {
+    const emu = await start({ handler })
+    const invoked = emu.invoke({}, { timeoutMs: 2 ** 31 })
+
+    await expect(invoked).rejects.toBeInstanceOf(TypeError)
+    await expect(invoked).rejects.toEqual(
+      new TypeError('invoke: "timeoutMs" must be a number of milliseconds from 1 to 2147483647'),
+    )
+    expect(await emu.invoke({ n: 2 })).toMatchObject({
+      status: 'ok',
+      response: { event: { n: 2 } },
+    })
+  })
+})

@@ -100,3 +100,36 @@ describe('error-type header validation', () => {
     }
   })
 })
+
+describe('malformed request paths', () => {
+  let server: RuntimeApiServer | undefined
+  afterEach(async () => {
+    await server?.close()
+    server = undefined
+  })
+
+  it('answers 404 NotFound to a malformed percent escape and keeps serving', async () => {
+    server = new RuntimeApiServer(false, {})
+    const api = await server.listen()
+    const uncaught: unknown[] = []
+    const onUncaught = (error: unknown) => uncaught.push(error)
+    process.on('uncaughtException', onUncaught)
+    try {
+      for (const method of ['GET', 'POST']) {
+        const path = `${RUNTIME}/invocation/%E0%A4%A/response`
+        const reply = await request(api, method, path, method === 'POST' ? '{}' : undefined)
+
+        expect(reply.status).toBe(404)
+        expect(JSON.parse(reply.body)).toEqual({
+          errorType: 'NotFound',
+          errorMessage: `No Runtime API endpoint at ${path}`,
+        })
+      }
+      const next = await request(api, 'POST', `${RUNTIME}/invocation/next`)
+      expect(next.status).toBe(405)
+    } finally {
+      process.off('uncaughtException', onUncaught)
+    }
+    expect(uncaught).toEqual([])
+  })
+})

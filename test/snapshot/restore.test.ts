@@ -113,7 +113,7 @@ describe('restoreSnapshot', () => {
 
     const result = await restoreSnapshot(built.blob, {
       events: [{ n: 1 }, { fail: 'on purpose' }, { n: 3 }],
-      env: { SNAP_STAGE: 'restore' },
+      env: { SNAP_STAGE: 'restore', SNAPSTART_LOG_LEVEL: 'silent' },
       coldStart: false,
     })
 

@@ -11,7 +11,7 @@ import {
   snapStartFastify,
   snapStartRequestListener,
 } from '../../middlewares/web-adapter/index.js'
-import { registerResource, reset } from '../../src/index.js'
+import { InvalidConfigurationError, registerResource, reset } from '../../src/index.js'
 import { captureLogs, deferred } from '../core/helpers.js'
 
 const BEFORE = '/_snapstart/before-checkpoint'
@@ -347,5 +347,38 @@ describe('the middy-snapstart/web-adapter entry', () => {
     )
     const expected = 'snapStartExpress,snapStartFastify,snapStartRequestListener\n'
     expect([esm, cjs]).toEqual([expected, expected])
+  })
+})
+
+describe('SNAPSTART_RESTORE_BUDGET_MS', () => {
+  const message =
+    'SNAPSTART_RESTORE_BUDGET_MS: expected a whole number of milliseconds from 1 to 900000, ' +
+    'got "soon"'
+  const fastify = { addHook() {} } as unknown as Parameters<typeof snapStartFastify>[0]
+
+  it('is validated when each integration is built, before any phase runs', async () => {
+    process.env.SNAPSTART_RESTORE_BUDGET_MS = 'soon'
+
+    expect(() => snapStartRequestListener(() => {})).toThrow(
+      expect.objectContaining({ name: 'Runtime.InvalidConfiguration', message }),
+    )
+    expect(() => snapStartExpress()).toThrow(
+      expect.objectContaining({ name: 'Runtime.InvalidConfiguration', message }),
+    )
+    await expect(snapStartFastify(fastify)).rejects.toThrow(
+      expect.objectContaining({ name: 'Runtime.InvalidConfiguration', message }),
+    )
+    await expect(snapStartFastify(fastify)).rejects.toBeInstanceOf(InvalidConfigurationError)
+  })
+
+  it('is read when the listener is built: a later change does not apply', async () => {
+    process.env.SNAPSTART_RESTORE_BUDGET_MS = '2500'
+    const request = await serve(snapStartRequestListener(app([])))
+    process.env.SNAPSTART_RESTORE_BUDGET_MS = 'soon'
+
+    await request('POST', BEFORE)
+    const after = await request('POST', AFTER)
+
+    expect(after).toMatchObject({ status: 200, body: { status: 'ok', budgetMs: 2500 } })
   })
 })
