@@ -1,5 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import middy from '@middy/core'
+import middy6 from 'middy6'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   type FetchContext,
@@ -184,6 +185,35 @@ describe('lazy refresh', () => {
     expect(h.aws.since(mark).map((request) => [request.target, request.status])).toEqual([
       ['AmazonSSM.GetParameter', 200],
     ])
+  })
+})
+
+describe('with @middy/core 6', () => {
+  it('puts the values fetched again after the restore on context and request.internal', async () => {
+    h.aws.putParameter('/app/key', 'alpha-v1-1a')
+    const seen: unknown[] = []
+    const handler = (middy6 as unknown as typeof middy)(
+      async (_event: unknown, context: SecretContext) => context.key,
+    )
+      .use(
+        secretRefresh({
+          secrets: { key: { source: 'ssm', name: '/app/key' } },
+          awsClientOptions: h.clientOptions(),
+        }),
+      )
+      .use({
+        before: (request: { internal: Record<string, unknown> }) => {
+          seen.push(request.internal.key)
+        },
+      })
+    await runBeforeSnapshot()
+    h.aws.putParameter('/app/key', 'alpha-v2-2a')
+    await runAfterRestore()
+
+    const value = await handler({}, lambdaContext())
+
+    expect(value).toBe('alpha-v2-2a')
+    expect(seen).toEqual(['alpha-v2-2a'])
   })
 })
 
