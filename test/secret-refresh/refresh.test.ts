@@ -189,7 +189,7 @@ describe('lazy refresh', () => {
 })
 
 describe('with @middy/core 6', () => {
-  it('puts the values fetched again after the restore on context and request.internal', async () => {
+  it('puts values fetched again after the restore on context and request.internal', async () => {
     h.aws.putParameter('/app/key', 'alpha-v1-1a')
     const seen: unknown[] = []
     const handler = (middy6 as unknown as typeof middy)(
