@@ -6,12 +6,5 @@ export {
   startEmulator,
 } from './emulator.js'
 export { EmulatorError, EmulatorStateError } from './errors.js'
-export {
-  type ApiCall,
-  MAX_EVENT_BYTES,
-  MAX_RESPONSE_BYTES,
-  RuntimeApiServer,
-  type SandboxState,
-  type ServerListener,
-} from './server.js'
+export { type ApiCall, MAX_EVENT_BYTES, MAX_RESPONSE_BYTES } from './server.js'
 export type * from './types.js'

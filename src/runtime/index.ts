@@ -10,12 +10,10 @@ export {
   UserCodeSyntaxError,
 } from './errors.js'
 export { type HandlerFunction, type LoadedHandler, loadHandler } from './handler.js'
-export { type ChannelReport, REPORT_PATH } from './report-channel.js'
 export {
   AFTER_RESTORE_EXIT_CODE,
   BEFORE_SNAPSHOT_EXIT_CODE,
   FATAL_EXIT_CODE,
-  RESTORE_MARGIN_MS,
   type RuntimeOptions,
   startRuntime,
 } from './runtime.js'

@@ -27,12 +27,6 @@ export const AFTER_RESTORE_EXIT_CODE = 65
  * Lambda's own Node.js runtime uses.
  */
 export const FATAL_EXIT_CODE = 129
-/**
- * Milliseconds kept back from Lambda's 10 000 ms restore limit, so the runtime reports an
- * after-restore overrun itself before Lambda stops the environment.
- */
-export const RESTORE_MARGIN_MS = 1_000
-
 const VALID_ERROR_TYPE = /^(Runtime|Function)\.[A-Z][a-zA-Z]+$/
 const ERROR_NAME = /^[A-Z][a-zA-Z]+$/
 
@@ -58,8 +52,8 @@ export interface RuntimeOptions {
  * emulator's report channel; the `SNAPSTART_*` configuration variables are read and applied
  * before the handler loads (a malformed one fails init with `Runtime.InvalidConfiguration`).
  * The after-restore budget is `snapStart({ restoreBudgetMs })` in code, else
- * `SNAPSTART_RESTORE_BUDGET_MS`, else 9 000 ms (Lambda's 10 000 ms limit less
- * `RESTORE_MARGIN_MS`).
+ * `SNAPSTART_RESTORE_BUDGET_MS`, else `DEFAULT_RESTORE_BUDGET_MS` (9 000 ms: Lambda's
+ * 10 000 ms limit less a margin for the runtime to report an overrun itself).
  */
 export async function startRuntime(options: RuntimeOptions = {}): Promise<never> {
   const env = options.env ?? process.env

@@ -1,4 +1,4 @@
-export { BUILD_TIMEOUT_MS, buildSnapshot, SNAPSHOT_META } from './build.js'
+export { BUILD_TIMEOUT_MS, buildSnapshot } from './build.js'
 export {
   SnapshotAbortedError,
   SnapshotBuildError,
@@ -11,7 +11,6 @@ export {
   SnapshotLiveHandlesError,
   SnapshotMismatchError,
 } from './errors.js'
-export { CHANNEL_FD, type ChannelMessage, type FaultKind, NO_EVENTS } from './protocol.js'
 export { removeSnapshot } from './remove.js'
 export { MAX_ENVIRONMENTS, RESTORE_TIMEOUT_MS, restoreSnapshot } from './restore.js'
 export type * from './types.js'
