@@ -1,6 +1,7 @@
+import { describeValue, errorText } from '../src/describe.js'
 import { getInitializationType } from '../src/lifecycle.js'
 import { log } from '../src/log.js'
-import { describeValue, registerResource } from '../src/registry.js'
+import { registerResource } from '../src/registry.js'
 import { shared } from '../src/state.js'
 import type { PhaseContext } from '../src/types.js'
 
@@ -40,7 +41,7 @@ export class SnapStartPrimingError extends Error {
   readonly round: number
 
   constructor(event: number, round: number, times: number, cause: unknown) {
-    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : typeof cause
+    const reason = errorText(cause)
     super(`Priming event #${event} (round ${round} of ${times}) failed: ${reason}`, { cause })
     this.event = event
     this.round = round

@@ -6,7 +6,7 @@ import {
   onPhaseEnd,
   whenSettled,
 } from '../src/lifecycle.js'
-import { log } from '../src/log.js'
+import { log, writeJsonLine } from '../src/log.js'
 import { shared } from '../src/state.js'
 import type { InitializationType, PhaseReport } from '../src/types.js'
 import { type PoolResetOptions, registerPoolReset } from './pool-reset/pool-reset.js'
@@ -265,5 +265,5 @@ function writeMetrics(namespace: string, report: PhaseReport): void {
     status: report.status,
     ...values,
   }
-  process.stdout.write(`${JSON.stringify(line)}\n`)
+  writeJsonLine(line)
 }

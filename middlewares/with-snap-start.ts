@@ -1,4 +1,4 @@
-import { describeValue } from '../src/registry.js'
+import { describeValue } from '../src/describe.js'
 import { callAfter, type HandlerCallback } from './callback-handler.js'
 import { primeHandler } from './prime.js'
 import { type SnapStartOptions, snapStart } from './snap-start.js'

@@ -1,3 +1,4 @@
+import { errorSummary } from './describe.js'
 import { SnapStartPhaseError, SnapStartStateError, SnapStartTimeoutError } from './errors.js'
 import { log } from './log.js'
 import { checkMilliseconds } from './milliseconds.js'
@@ -379,12 +380,6 @@ function announce(report: PhaseReport): void {
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000
-}
-
-/** An error's name and message, for reports and logs. */
-export function errorSummary(error: unknown): { name: string; message: string } {
-  if (error instanceof Error) return { name: error.name, message: error.message }
-  return { name: 'NonError', message: `a hook threw a non-Error value (${typeof error})` }
 }
 
 /** A string the package's own resources may report: a kind or a mode, never free text. */

@@ -28,5 +28,13 @@ export function log(
   if (RANK[level] < RANK[logLevel()]) return
   const head = { timestamp: new Date().toISOString(), level: level.toUpperCase(), message }
   // `head` first for the key order Lambda's logs use, and last so no field replaces it.
-  process.stdout.write(`${JSON.stringify({ ...head, ...fields, ...head })}\n`)
+  writeJsonLine({ ...head, ...fields, ...head })
+}
+
+/**
+ * Writes `value` to stdout as one line of JSON, whatever the log level: for log lines and
+ * CloudWatch embedded-metric (EMF) lines.
+ */
+export function writeJsonLine(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`)
 }

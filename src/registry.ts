@@ -1,3 +1,4 @@
+import { describeValue } from './describe.js'
 import { SnapStartLateRegistrationError } from './errors.js'
 import { log } from './log.js'
 import { type HookEntry, type ResourceRecord, shared } from './state.js'
@@ -265,11 +266,4 @@ function validateResource(options: ResourceOptions): void {
         describeValue(options.priority),
     )
   }
-}
-
-/** A short description of a value for error messages; never the value of a string. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value === 'object' ? 'an object' : typeof value
 }

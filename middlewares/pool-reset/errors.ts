@@ -1,3 +1,5 @@
+import { errorText } from '../../src/describe.js'
+
 /**
  * A pool-reset resource failed in a lifecycle phase. `resource` is the resource's name as it
  * appears in the phase report; `cause` keeps the driver's error, when there is one.
@@ -53,8 +55,7 @@ export class PoolResetReopenError extends PoolResetError {
   readonly elapsedMs: number
 
   constructor(resource: string, elapsedMs: number, cause: unknown) {
-    const reason =
-      cause instanceof Error ? `${cause.name}: ${cause.message}` : 'it did not answer in time'
+    const reason = errorText(cause, 'it did not answer in time')
     super(
       resource,
       `pool-reset: "${shortName(resource)}" could not reopen after the restore (${reason}) after ` +

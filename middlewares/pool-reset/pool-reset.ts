@@ -1,3 +1,4 @@
+import { describeInstance } from '../../src/describe.js'
 import { whenSettled } from '../../src/lifecycle.js'
 import { log } from '../../src/log.js'
 import { checkMilliseconds } from '../../src/milliseconds.js'
@@ -139,7 +140,7 @@ function manage(
 ): Managed {
   const { value, label } = entry
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) {
-    throw new TypeError(`poolReset: ${label} is ${describe(value)}; expected ${ACCEPTED}`)
+    throw new TypeError(`poolReset: ${label} is ${describeInstance(value)}; expected ${ACCEPTED}`)
   }
   const known = managed.get(value)
   if (known !== undefined) {
@@ -156,7 +157,7 @@ function manage(
   const adapter = recognise(value)
   if (adapter === undefined) {
     throw new TypeError(
-      `poolReset: ${label} (${describe(value)}) is not a resource this middleware knows; ` +
+      `poolReset: ${label} (${describeInstance(value)}) is not a resource this middleware knows; ` +
         `expected ${ACCEPTED}`,
     )
   }
@@ -238,17 +239,6 @@ function numbered(kind: string): string {
 
 function elapsed(start: number): number {
   return Math.round((performance.now() - start) * 1000) / 1000
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'function') return `a function ${value.name || '(anonymous)'}`
-  if (typeof value !== 'object') return typeof value
-  const ctor = (value as { constructor?: { name?: unknown } }).constructor
-  return typeof ctor?.name === 'string' && ctor.name !== 'Object'
-    ? `an instance of ${ctor.name}`
-    : 'a plain object'
 }
 
 function validate(options: PoolResetOptions): void {

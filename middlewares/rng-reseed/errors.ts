@@ -1,3 +1,5 @@
+import { errorText } from '../../src/describe.js'
+
 /**
  * A function from the `reseed` option threw (or rejected) after the restore. `reseed` names
  * it (its function name, or `#index (anonymous)`); `cause` keeps its error. The after-restore
@@ -10,8 +12,7 @@ export class RngReseedError extends Error {
   readonly reseed: string
 
   constructor(reseed: string, cause: unknown) {
-    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : typeof cause
-    super(`rngReseed: reseed function "${reseed}" failed: ${reason}`, { cause })
+    super(`rngReseed: reseed function "${reseed}" failed: ${errorText(cause)}`, { cause })
     this.reseed = reseed
   }
 }

@@ -1,4 +1,5 @@
-import { describeValue, registerPackageResource } from '../../src/registry.js'
+import { describeValue } from '../../src/describe.js'
+import { registerPackageResource } from '../../src/registry.js'
 import type { ResourceHandle } from '../../src/types.js'
 import { RngReseedError } from './errors.js'
 import { installGenerator, reseedGenerator } from './generator.js'

@@ -1,3 +1,4 @@
+import { errorName, errorText } from '../../src/describe.js'
 import { SecretParseError, SecretRefreshError } from './errors.js'
 import type { Entry, Settings } from './options.js'
 
@@ -116,9 +117,7 @@ function missing(entry: Entry, what: string): SecretRefreshError {
  * source's error is the user's own: only its name is repeated, the error stays as `cause`.
  */
 function wrap(entry: Entry, error: unknown): SecretRefreshError {
-  const name = error instanceof Error ? error.name : typeof error
-  const reason =
-    entry.kind !== 'function' && error instanceof Error ? `${name}: ${error.message}` : name
+  const reason = entry.kind === 'function' ? errorName(error) : errorText(error)
   return new SecretRefreshError(
     entry.name,
     entry.kind,

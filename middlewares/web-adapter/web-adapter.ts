@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { readEnvironmentConfig, resolveRestoreBudgetMs } from '../../src/config.js'
+import { errorName } from '../../src/describe.js'
 import { SnapStartPhaseError } from '../../src/errors.js'
 import {
   getInitializationType,
@@ -164,7 +165,7 @@ function refuse(phase: PhaseName): string | undefined {
  * body leaves the process; the full error goes to the log.
  */
 function safeError(error: unknown, phase: PhaseName): Record<string, unknown> {
-  const name = error instanceof Error ? error.name : 'Error'
+  const name = errorName(error, 'Error')
   log('error', `Web adapter ${phase} call failed: ${name}`, {
     type: 'snapstart.webAdapter',
     phase,

@@ -2,16 +2,16 @@ import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { type ChannelReport, REPORT_PATH } from '../runtime/report-channel.js'
+import { ERROR_TYPE_HEADER, RUNTIME_API_BASE, VALID_ERROR_TYPE } from '../runtime-api.js'
 
 /** Lambda's limit for a buffered response body, in bytes (6 MB). */
 export const MAX_RESPONSE_BYTES = 6_291_456
 /** Lambda's limit for a synchronous invocation's event payload, in bytes (6 MB). */
 export const MAX_EVENT_BYTES = 6_291_456
 
-const BASE = '/2018-06-01/runtime'
-const INVOCATION_PREFIX = `${BASE}/invocation/`
-const ERROR_TYPE_HEADER = 'lambda-runtime-function-error-type'
-const VALID_ERROR_TYPE = /^(Runtime|Function)\.[A-Z][a-zA-Z]+$/
+const INVOCATION_PREFIX = `${RUNTIME_API_BASE}/invocation/`
+/** The error-type header's key in `request.headers`, which Node lowercases. */
+const ERROR_TYPE_KEY = ERROR_TYPE_HEADER.toLowerCase()
 
 /**
  * Where the sandbox stands, as the Runtime API sees it.
@@ -198,19 +198,19 @@ export class RuntimeApiServer {
       call.status = response.statusCode
     })
 
-    if (url === `${BASE}/invocation/next`) {
+    if (url === `${RUNTIME_API_BASE}/invocation/next`) {
       this.get(method, request, response, 'next')
       return
     }
-    if (url === `${BASE}/restore/next`) {
+    if (url === `${RUNTIME_API_BASE}/restore/next`) {
       this.get(method, request, response, 'restore')
       return
     }
-    if (url === `${BASE}/init/error`) {
+    if (url === `${RUNTIME_API_BASE}/init/error`) {
       this.post(method, request, response, (body) => this.onInitError(request, body))
       return
     }
-    if (url === `${BASE}/restore/error`) {
+    if (url === `${RUNTIME_API_BASE}/restore/error`) {
       this.post(method, request, response, (body) => this.onRestoreError(request, body))
       return
     }
@@ -377,7 +377,7 @@ export class RuntimeApiServer {
         errorType: parsed.bodyErrorType ?? parsed.errorType,
         errorMessage: parsed.errorMessage,
         ...(parsed.trace ? { trace: parsed.trace } : {}),
-        functionErrorType: validErrorType(request.headers[ERROR_TYPE_HEADER]),
+        functionErrorType: validErrorType(request.headers[ERROR_TYPE_KEY]),
       })
     })
   }
@@ -498,7 +498,7 @@ export function validErrorType(header: string | string[] | undefined): string {
 function reportedError(request: http.IncomingMessage, body: string): ReportedError {
   const parsed = parseError(body)
   return {
-    errorType: validErrorType(request.headers[ERROR_TYPE_HEADER]),
+    errorType: validErrorType(request.headers[ERROR_TYPE_KEY]),
     bodyErrorType: parsed.bodyErrorType,
     errorMessage: parsed.errorMessage,
     stackTrace: parsed.trace,

@@ -1,18 +1,15 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { isIPv4, isIPv6 } from 'node:net'
+import { ERROR_TYPE_HEADER, RUNTIME_API_BASE } from '../runtime-api.js'
 import { RuntimeApiError } from './errors.js'
 import { type Connect, connectTcp, HttpConnection } from './http-connection.js'
 import type { HttpReply } from './http-reply-reader.js'
 import { type ChannelReport, REPORT_PATH } from './report-channel.js'
 
-const BASE = '/2018-06-01/runtime'
-const NEXT_PATH = `${BASE}/invocation/next`
-const RESTORE_NEXT_PATH = `${BASE}/restore/next`
-const INIT_ERROR_PATH = `${BASE}/init/error`
-const RESTORE_ERROR_PATH = `${BASE}/restore/error`
-
-/** Header carrying the `Runtime.*` / `Function.*` error type on error posts. */
-export const ERROR_TYPE_HEADER = 'Lambda-Runtime-Function-Error-Type'
+const NEXT_PATH = `${RUNTIME_API_BASE}/invocation/next`
+const RESTORE_NEXT_PATH = `${RUNTIME_API_BASE}/restore/next`
+const INIT_ERROR_PATH = `${RUNTIME_API_BASE}/init/error`
+const RESTORE_ERROR_PATH = `${RUNTIME_API_BASE}/restore/error`
 
 /** An invocation as `GET /runtime/invocation/next` delivers it. */
 export interface NextInvocation {
@@ -133,7 +130,7 @@ export class RuntimeApiClient {
 
   /** `POST /runtime/invocation/{id}/response` with a JSON body already serialized. */
   async postResponse(requestId: string, body: string): Promise<void> {
-    const path = `${BASE}/invocation/${encodeURIComponent(requestId)}/response`
+    const path = `${RUNTIME_API_BASE}/invocation/${encodeURIComponent(requestId)}/response`
     const reply = await this.post(path, JSON_TYPE, body)
     if (reply.status !== 202) throw unexpected('POST', path, reply)
   }
@@ -141,7 +138,7 @@ export class RuntimeApiClient {
   /** `POST /runtime/invocation/{id}/error`. */
   postInvocationError(requestId: string, error: ErrorBody, errorType: string): Promise<void> {
     return this.postError(
-      `${BASE}/invocation/${encodeURIComponent(requestId)}/error`,
+      `${RUNTIME_API_BASE}/invocation/${encodeURIComponent(requestId)}/error`,
       error,
       errorType,
     )

@@ -1,6 +1,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs'
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { errorText } from '../describe.js'
 import {
   HandlerNotFoundError,
   ImportModuleError,
@@ -110,7 +111,7 @@ async function importModule(file: string, modulePath: string): Promise<Record<st
   try {
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>
   } catch (error) {
-    const described = describe(error)
+    const described = error instanceof Error ? errorText(error) : String(error)
     if (error instanceof SyntaxError) {
       throw new UserCodeSyntaxError(described, error)
     }
@@ -126,9 +127,4 @@ async function importModule(file: string, modulePath: string): Promise<Record<st
     }
     throw new ImportModuleError(`"${modulePath}" threw while loading: ${described}`, error)
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`
-  return String(error)
 }

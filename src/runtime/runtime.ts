@@ -4,6 +4,7 @@ import { SnapStartPhaseError } from '../errors.js'
 import { loadHostHandler, runHostAfterRestore } from '../host.js'
 import { getLastReport, INIT_BUDGET_MS, markReady, runBeforeSnapshot } from '../lifecycle.js'
 import { log } from '../log.js'
+import { VALID_ERROR_TYPE } from '../runtime-api.js'
 import type { PhaseName, PhaseReport } from '../types.js'
 import { type ErrorBody, type NextInvocation, RuntimeApiClient } from './client.js'
 import { createInvocationContext, type FunctionInfo, functionInfo } from './context.js'
@@ -27,7 +28,6 @@ export const AFTER_RESTORE_EXIT_CODE = 65
  * Lambda's own Node.js runtime uses.
  */
 export const FATAL_EXIT_CODE = 129
-const VALID_ERROR_TYPE = /^(Runtime|Function)\.[A-Z][a-zA-Z]+$/
 const ERROR_NAME = /^[A-Z][a-zA-Z]+$/
 
 type Stage = 'init' | PhaseName | 'idle' | 'invoke'

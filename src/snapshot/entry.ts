@@ -3,9 +3,10 @@
 // It may use built-in modules only: nothing else can be required while a snapshot builds.
 import { readFileSync, writeSync } from 'node:fs'
 import v8 from 'node:v8'
+import { errorSummary } from '../describe.js'
 import { SnapStartPhaseError } from '../errors.js'
 import { loadHostHandler, runHostAfterRestore } from '../host.js'
-import { errorSummary, markReady, runBeforeSnapshot } from '../lifecycle.js'
+import { markReady, runBeforeSnapshot } from '../lifecycle.js'
 import { findExport } from '../runtime/export-path.js'
 import {
   type ChannelMessage,
