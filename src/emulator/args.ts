@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { EXPORT_PATH } from '../runtime/export-path.js'
 import { MAX_ENVIRONMENTS } from '../snapshot/restore.js'
 
 /** What `snapstart run` was asked to do, after validation. */
@@ -297,7 +298,7 @@ function parseRange(flag: string, text: string, min: number, max: number, unit: 
 }
 
 function parseExport(text: string): string {
-  if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(text)) {
+  if (!EXPORT_PATH.test(text)) {
     throw new UsageError(
       `--export: "${text}" is not an export name; use a name such as handler or api.get`,
     )

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream'
 import { lambdaEnvironment } from '../lambda-environment.js'
 import { INIT_BUDGET_MS, RESTORE_BUDGET_MS } from '../lifecycle.js'
 import { checkMilliseconds, MAX_TIMER_MS } from '../milliseconds.js'
+import { EXPORT_PATH } from '../runtime/export-path.js'
 import type { ChannelReport } from '../runtime/report-channel.js'
 import {
   describeAbortReason,
@@ -754,7 +755,7 @@ function settingsFrom(options: EmulatorOptions): Settings {
     throw new TypeError('startEmulator: "handler" must be the path of the handler file')
   }
   const exportName = options.export ?? 'handler'
-  if (typeof exportName !== 'string' || !/^[^./][^/]*$/.test(exportName)) {
+  if (typeof exportName !== 'string' || !EXPORT_PATH.test(exportName)) {
     throw new TypeError('startEmulator: "export" must be an export name such as "handler"')
   }
   const positive = (name: string, value: unknown, fallback: number): number => {

@@ -2,6 +2,13 @@
 // use nothing but the language itself.
 
 /**
+ * What names an export: one or more dot-separated parts (`handler`, `api.get`), none empty,
+ * with no `/` and no white space, as in the part of `_HANDLER` after the module name. A part
+ * may be any property name (`get-orders` is one); whether it exists is `findExport`'s call.
+ */
+export const EXPORT_PATH = /^[^./\s]+(?:\.[^./\s]+)*$/
+
+/**
  * Finds the handler named by `exportPath` (`handler`, or nested as `api.get`) in a loaded
  * module: its ESM namespace or its `module.exports`. Each part must be an own property, so
  * a name cannot reach inherited members such as `constructor`, `toString` or a function's

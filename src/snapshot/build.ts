@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { basename, dirname, extname, join, resolve } from 'node:path'
 import { lambdaEnvironment } from '../lambda-environment.js'
 import { checkMilliseconds } from '../milliseconds.js'
+import { EXPORT_PATH } from '../runtime/export-path.js'
 import type { PhaseReport } from '../types.js'
 import { bundleHandler, sourceOfStack } from './bundle.js'
 import {
@@ -313,7 +314,7 @@ function validate(options: BuildSnapshotOptions): void {
   if (typeof options.handler !== 'string' || options.handler === '') {
     throw new TypeError('buildSnapshot: "handler" must be the path of the handler file')
   }
-  if (options.export !== undefined && !/^[\w$]+(\.[\w$]+)*$/.test(options.export)) {
+  if (options.export !== undefined && !EXPORT_PATH.test(options.export)) {
     throw new TypeError('buildSnapshot: "export" must be an export name such as "handler"')
   }
   if (options.timeoutMs !== undefined) {
