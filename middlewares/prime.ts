@@ -2,6 +2,13 @@ import { describeValue, errorText } from '../src/describe.js'
 import { getInitializationType } from '../src/lifecycle.js'
 import { log } from '../src/log.js'
 import { registerResource } from '../src/registry.js'
+import {
+  type Completion,
+  createInvocationContext,
+  type FunctionInfo,
+  invokeHandler,
+} from '../src/runtime/context.js'
+import type { HandlerFunction } from '../src/runtime/handler.js'
 import { shared } from '../src/state.js'
 import type { PhaseContext } from '../src/types.js'
 
@@ -109,7 +116,10 @@ function registerPriming(
       for (let round = 1; round <= times; round++) {
         for (const [index, event] of events.entries()) {
           try {
-            await invoke(handler, structuredClone(event), primingContext(phase, ++invocations))
+            const number = ++invocations
+            await invokeHandler(handler as HandlerFunction, structuredClone(event), (complete) =>
+              primingContext(phase, number, complete),
+            )
           } catch (cause) {
             const error = new SnapStartPrimingError(index, round, times, cause)
             if (!optional) throw error
@@ -122,50 +132,40 @@ function registerPriming(
   })
 }
 
-/** Calls an async handler, or a callback-style one (three parameters). */
-function invoke(handler: Function, event: unknown, context: object): Promise<unknown> {
-  if (handler.length < 3) return Promise.resolve(handler(event, context))
-  return new Promise((resolve, reject) => {
-    const result = handler(event, context, (error: unknown, value: unknown) =>
-      error ? reject(error) : resolve(value),
-    )
-    if (result !== undefined && typeof (result as Promise<unknown>).then === 'function') {
-      ;(result as Promise<unknown>).then(resolve, reject)
-    }
-  })
-}
-
-/** A context with every field of Lambda's `Context`, marked as priming. */
-function primingContext(phase: PhaseContext, invocation: number) {
+/**
+ * A context with every field of Lambda's `Context`, marked as priming: `snapStart.priming`
+ * and `PRIMING`. Its deadline is the time left in the before-snapshot phase.
+ */
+function primingContext(phase: PhaseContext, invocation: number, complete: Completion) {
   const env = process.env
   const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? 'local'
   const region = env.AWS_REGION ?? 'us-east-1'
-  // Lambda's getRemainingTimeInMillis() gives whole milliseconds.
-  const deadline = Date.now() + Math.floor(phase.remainingMs())
-  const unsupported = () => {
-    throw new Error('context.done/fail/succeed are not supported while priming; return instead')
-  }
-  return {
-    callbackWaitsForEmptyEventLoop: true,
+  const info: FunctionInfo = {
     functionName,
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${functionName}`,
     memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
-    awsRequestId: `prime-${process.pid}-${invocation}`,
     logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? `/aws/lambda/${functionName}`,
     logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? 'snapstart-priming',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: unsupported,
-    fail: unsupported,
-    succeed: unsupported,
+  }
+  const context = createInvocationContext(
+    info,
+    {
+      requestId: `prime-${process.pid}-${invocation}`,
+      // Lambda's getRemainingTimeInMillis() gives whole milliseconds.
+      deadlineMs: Date.now() + Math.floor(phase.remainingMs()),
+      invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${functionName}`,
+    },
+    complete,
+  )
+  return Object.assign(context, {
     snapStart: Object.freeze({
       initializationType: getInitializationType(),
       restored: false,
       firstInvocationAfterRestore: false,
       priming: true,
     }),
-    [PRIMING]: true,
-  }
+    [PRIMING]: true as const,
+  })
 }
 
 function validatePrime(options: PrimeOptions, where: string) {

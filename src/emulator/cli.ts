@@ -529,8 +529,7 @@ async function buildStep(
 /**
  * Limitation: the snapshot processes do not time out one invocation at a time, so
  * `--timeout` limits each restored process as a whole (`RESTORE_LIMIT_MS` plus the timeout
- * for each event), and `context.getRemainingTimeInMillis()` counts down from 3 s whatever
- * `--timeout` says.
+ * for each event); the handler's `context.getRemainingTimeInMillis()` does follow it.
  */
 function restoreOptions(
   options: RunOptions,
@@ -548,6 +547,7 @@ function restoreOptions(
   if (deps.signal !== undefined) restore.signal = deps.signal
   if (options.timeoutSeconds !== undefined) {
     restore.timeoutMs = RESTORE_LIMIT_MS + options.timeoutSeconds * 1000 * options.events.length
+    restore.functionTimeoutMs = options.timeoutSeconds * 1000
   }
   return restore
 }

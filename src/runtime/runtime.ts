@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { SnapStartPhaseError } from '../errors.js'
 import { loadHostHandler, runHostAfterRestore } from '../host.js'
@@ -7,7 +6,13 @@ import { log } from '../log.js'
 import { VALID_ERROR_TYPE } from '../runtime-api.js'
 import type { PhaseName, PhaseReport } from '../types.js'
 import { type ErrorBody, type NextInvocation, RuntimeApiClient } from './client.js'
-import { createInvocationContext, type FunctionInfo, functionInfo } from './context.js'
+import {
+  createInvocationContext,
+  type FunctionInfo,
+  functionInfo,
+  invocationFromHeaders,
+  invokeHandler,
+} from './context.js'
 import {
   MalformedEventError,
   ResponseSerializationError,
@@ -300,7 +305,14 @@ async function answer(
   let failure: unknown
   let failed = false
   try {
-    const result = await call(handler, parseEvent(next.body), info, requestId, next.headers)
+    const event = parseEvent(next.body)
+    const invocation = invocationFromHeaders(requestId, next.headers)
+    const result = await invokeHandler(
+      handler,
+      event,
+      (complete) => createInvocationContext(info, invocation, complete),
+      { waitForEmptyEventLoop: true },
+    )
     body = serialize(result)
   } catch (error) {
     failed = true
@@ -331,52 +343,6 @@ async function warmUpHandler(): Promise<unknown> {
   return { statusCode: 200, body: '' }
 }
 
-/**
- * Calls the handler. Three-argument handlers get a callback; with
- * `context.callbackWaitsForEmptyEventLoop` (default true) their result is taken once the
- * event loop is empty, as Lambda does. Others are awaited.
- */
-function call(
-  handler: HandlerFunction,
-  event: unknown,
-  info: FunctionInfo,
-  requestId: string,
-  headers: IncomingHttpHeaders,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    let settled = false
-    const settle = (error: unknown, result?: unknown) => {
-      if (settled) return
-      settled = true
-      if (error === null || error === undefined) resolve(result)
-      else reject(error)
-    }
-    const context = createInvocationContext(info, requestId, headers, settle)
-    const callbackStyle = handler.length >= 3
-    let returned: unknown
-    try {
-      returned = callbackStyle
-        ? handler(event, context, (error: unknown, result?: unknown) => {
-            if (!context.callbackWaitsForEmptyEventLoop) return settle(error, result)
-            process.once('beforeExit', () => settle(error, result))
-          })
-        : handler(event, context)
-    } catch (error) {
-      settle(error ?? new Error(`The handler threw ${String(error)}`))
-      return
-    }
-    if (isThenable(returned)) {
-      returned.then(
-        (value) => settle(null, value),
-        (error: unknown) =>
-          settle(error ?? new Error(`The handler's promise rejected with ${String(error)}`)),
-      )
-    } else if (!callbackStyle) {
-      settle(null, returned)
-    }
-  })
-}
-
 /** Sets `_X_AMZN_TRACE_ID`, writing the environment (a `setenv` call) only on a change. */
 function setTraceId(trace: string | string[] | undefined): void {
   const env = process.env
@@ -385,14 +351,6 @@ function setTraceId(trace: string | string[] | undefined): void {
   } else if (env._X_AMZN_TRACE_ID !== undefined) {
     delete env._X_AMZN_TRACE_ID
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  )
 }
 
 function parseEvent(body: string): unknown {

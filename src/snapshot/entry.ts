@@ -3,20 +3,28 @@
 // It may use built-in modules only: nothing else can be required while a snapshot builds.
 import { readFileSync, writeSync } from 'node:fs'
 import v8 from 'node:v8'
+import type { Context } from 'aws-lambda'
 import { errorSummary } from '../describe.js'
 import { SnapStartPhaseError } from '../errors.js'
 import { loadHostHandler, runHostAfterRestore } from '../host.js'
 import { markReady, runBeforeSnapshot } from '../lifecycle.js'
+import {
+  type Completion,
+  createInvocationContext,
+  type FunctionInfo,
+  type InvocationInfo,
+  invokeHandler,
+} from '../runtime/context.js'
 import { findExport } from '../runtime/export-path.js'
+import type { HandlerFunction } from '../runtime/handler.js'
 import {
   type ChannelMessage,
+  DEFAULT_FUNCTION_TIMEOUT_MS,
   EXIT,
   type FaultKind,
   NO_EVENTS,
   REQUIRE_GUARD_KEY,
 } from './protocol.js'
-
-type Handler = (event: unknown, context: unknown, callback?: unknown) => unknown
 
 /**
  * Where `<events> <channelFd>` start in `process.argv`: after the script when built or run
@@ -95,7 +103,7 @@ async function coldStart(load: () => unknown, exportPath: string): Promise<void>
   await serve(handler)
 }
 
-async function restore(handler: Handler): Promise<void> {
+async function restore(handler: HandlerFunction): Promise<void> {
   try {
     const report = await runHostAfterRestore(process.env)
     send({ type: 'phase', report, atMs: performance.now() })
@@ -115,7 +123,7 @@ async function restore(handler: Handler): Promise<void> {
  */
 async function init(load: () => unknown, exportPath: string, attempts: string[]) {
   const start = performance.now()
-  const loadExport = (): Handler => {
+  const loadExport = (): HandlerFunction => {
     let namespace: unknown
     try {
       namespace = load()
@@ -128,9 +136,9 @@ async function init(load: () => unknown, exportPath: string, attempts: string[])
       const found = handler === undefined ? 'not exported' : `a ${typeof handler}, not a function`
       fault('export', new TypeError(`The handler export "${exportPath}" is ${found}`))
     }
-    return handler as Handler
+    return handler as HandlerFunction
   }
-  let handler: Handler
+  let handler: HandlerFunction
   try {
     handler = await loadHostHandler(process.env, loadExport)
   } catch (error) {
@@ -141,7 +149,7 @@ async function init(load: () => unknown, exportPath: string, attempts: string[])
 }
 
 /** Runs each event through the handler, reports each outcome, then exits. */
-async function serve(handler: Handler): Promise<void> {
+async function serve(handler: HandlerFunction): Promise<void> {
   let events: unknown[]
   try {
     events = readEvents(process.argv[firstArg])
@@ -151,7 +159,9 @@ async function serve(handler: Handler): Promise<void> {
   for (const [index, event] of events.entries()) {
     const start = performance.now()
     try {
-      const response = await invoke(handler, event, lambdaContext(index))
+      const response = await invokeHandler(handler, event, (complete) =>
+        lambdaContext(index, complete),
+      )
       send({
         type: 'response',
         index,
@@ -185,34 +195,31 @@ function readEvents(path: string | undefined): unknown[] {
   return events
 }
 
-function invoke(handler: Handler, event: unknown, context: unknown): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const callback = (error: unknown, result: unknown) => (error ? reject(error) : resolve(result))
-    try {
-      const result = handler(event, context, callback)
-      if (isThenable(result)) result.then(resolve, reject)
-      else if (handler.length < 3) resolve(result)
-    } catch (error) {
-      reject(error)
-    }
-  })
-}
-
-/** A Lambda context; its request id is a counter, so invoking draws no random numbers. */
-function lambdaContext(index: number): Record<string, unknown> {
+/**
+ * A Lambda context; its request id is a counter, so invoking draws no random numbers. Its
+ * deadline is the function timeout given to the process from now.
+ */
+function lambdaContext(index: number, complete: Completion): Context {
   const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'snapshot'
-  const deadline = Date.now() + 3_000
-  return {
+  const info: FunctionInfo = {
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
     memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
-    awsRequestId: `snapshot-${process.pid}-${index + 1}`,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: `snapshot/${process.pid}`,
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   }
+  const invocation: InvocationInfo = {
+    requestId: `snapshot-${process.pid}-${index + 1}`,
+    deadlineMs: Date.now() + functionTimeoutMs(process.argv[firstArg + 2]),
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+  }
+  return createInvocationContext(info, invocation, complete)
+}
+
+/** The `<functionTimeoutMs>` argument, or `DEFAULT_FUNCTION_TIMEOUT_MS` when it is not one. */
+function functionTimeoutMs(value: string | undefined): number {
+  const ms = Number(value)
+  return Number.isSafeInteger(ms) && ms >= 1 ? ms : DEFAULT_FUNCTION_TIMEOUT_MS
 }
 
 /**
@@ -278,10 +285,6 @@ function difference(current: string[], baseline: string[]): string[] {
     left.splice(at, 1)
     return false
   })
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
 
 /** Reports a fault and ends the process with the matching exit code. */

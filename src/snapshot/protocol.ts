@@ -9,10 +9,15 @@ export const CHANNEL_FD = 3
 
 /**
  * Process arguments after the script (or after `--snapshot-blob <blob>` for a restore):
- * `<events> <channelFd>`. `<events>` is a JSON file holding an array of events, or `-` for
- * none. Without `<channelFd>` the messages go to stdout.
+ * `<events> <channelFd> [<functionTimeoutMs>]`. `<events>` is a JSON file holding an array
+ * of events, or `-` for none. Without `<channelFd>` the messages go to stdout. Without
+ * `<functionTimeoutMs>` (or with anything but a whole number from 1) each invocation's
+ * deadline is `DEFAULT_FUNCTION_TIMEOUT_MS` away.
  */
 export const NO_EVENTS = '-'
+
+/** The function timeout of a snapshot process's invocations, in milliseconds: Lambda's. */
+export const DEFAULT_FUNCTION_TIMEOUT_MS = 3_000
 
 /** Key on `globalThis` of the check the bundle's `require` calls while the snapshot builds. */
 export const REQUIRE_GUARD_KEY = 'middy-snapstart.snapshot-require-guard'

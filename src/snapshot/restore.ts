@@ -4,7 +4,7 @@ import { checkMilliseconds } from '../milliseconds.js'
 import { SNAPSHOT_META, type SnapshotMeta, snapshotEnvironment } from './build.js'
 import { SnapshotAbortedError, SnapshotError, SnapshotMismatchError } from './errors.js'
 import { find, type ProcessRun, runProcess } from './process.js'
-import { CHANNEL_FD } from './protocol.js'
+import { CHANNEL_FD, DEFAULT_FUNCTION_TIMEOUT_MS } from './protocol.js'
 import type {
   BuiltSnapshot,
   ColdStart,
@@ -26,6 +26,7 @@ const OPTIONS = new Set([
   'events',
   'env',
   'timeoutMs',
+  'functionTimeoutMs',
   'coldStart',
   'onLog',
   'signal',
@@ -69,6 +70,7 @@ export async function restoreSnapshot(
   const count = options.environments ?? 1
   const events = options.events ?? [{}]
   const timeoutMs = options.timeoutMs ?? RESTORE_TIMEOUT_MS
+  const functionTimeout = String(options.functionTimeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS)
   const env = { ...built.env, ...(options.env ?? {}) }
   const signal = options.signal
   if (signal?.aborted === true) throw new SnapshotAbortedError('restore', signal.reason)
@@ -80,7 +82,14 @@ export async function restoreSnapshot(
       Array.from({ length: count }, (_, index) =>
         runProcess(
           built.execPath,
-          [...built.execArgv, '--snapshot-blob', built.blob, eventsFile, String(CHANNEL_FD)],
+          [
+            ...built.execArgv,
+            '--snapshot-blob',
+            built.blob,
+            eventsFile,
+            String(CHANNEL_FD),
+            functionTimeout,
+          ],
           {
             cwd: dirname(built.handler),
             env: snapshotEnvironment(built.handler, built.export, true, env),
@@ -98,7 +107,7 @@ export async function restoreSnapshot(
     if (options.coldStart !== false) {
       const run = await runProcess(
         built.execPath,
-        [...built.execArgv, built.bundle, coldFile, String(CHANNEL_FD)],
+        [...built.execArgv, built.bundle, coldFile, String(CHANNEL_FD), functionTimeout],
         {
           cwd: dirname(built.handler),
           env: snapshotEnvironment(built.handler, built.export, false, env),
@@ -259,6 +268,9 @@ function validate(options: RestoreSnapshotOptions): void {
   }
   if (options.timeoutMs !== undefined) {
     checkMilliseconds(options.timeoutMs, 'restoreSnapshot', 'timeoutMs')
+  }
+  if (options.functionTimeoutMs !== undefined) {
+    checkMilliseconds(options.functionTimeoutMs, 'restoreSnapshot', 'functionTimeoutMs')
   }
   const env = options.env
   if (env !== undefined && (typeof env !== 'object' || env === null || Array.isArray(env))) {

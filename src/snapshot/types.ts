@@ -100,6 +100,12 @@ export interface RestoreSnapshotOptions {
    */
   timeoutMs?: number
   /**
+   * The function timeout, in milliseconds, 1 to 2 147 483 647; default 3 000 (Lambda's).
+   * Each invocation's `context.getRemainingTimeInMillis()` counts down from it. The
+   * invocation is not stopped when it runs out: `timeoutMs` limits the process.
+   */
+  functionTimeoutMs?: number
+  /**
    * Also measure a cold start: the same bundle in a plain node process, init plus the first
    * event, run after the restored environments. Default `true`.
    */

@@ -417,7 +417,13 @@ describe('snapstart run --snapshot v8 around the snapshot API', () => {
     expect(result.stdout).toBe('1\n')
     expect(built.env).toEqual({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512' })
     expect(restoreCalls).toEqual([
-      { environments: 1, events: [{}], onLog: expect.any(Function), timeoutMs: 15_000 },
+      {
+        environments: 1,
+        events: [{}],
+        onLog: expect.any(Function),
+        timeoutMs: 15_000,
+        functionTimeoutMs: 5_000,
+      },
     ])
     expect(existsSync(built.outDir)).toBe(false)
   })

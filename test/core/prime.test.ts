@@ -183,6 +183,22 @@ describe('priming failures', () => {
     expect(events).toEqual([{ n: 1 }])
   })
 
+  it('ends a priming invocation with context.fail(), as the runtime does', async () => {
+    primeHandler(
+      (_event: unknown, context: Context) => {
+        context.fail(new RangeError('failed on purpose'))
+      },
+      { events: [{}] },
+    )
+
+    const error = await runBeforeSnapshot().catch((caught: unknown) => caught)
+
+    expect(error).toBeInstanceOf(SnapStartPhaseError)
+    expect((error as Error).message).toContain(
+      'Priming event #0 (round 1 of 1) failed: RangeError: failed on purpose',
+    )
+  })
+
   it('rejects bad options at wrap time, naming the option', () => {
     const handler = async () => {}
     expect(() => primeHandler(handler, { events: [] })).toThrow(
