@@ -25,6 +25,22 @@ export interface EnvironmentSpec {
 }
 
 /**
+ * Checks a caller's `env` option: an object whose values are all strings. Throws a
+ * `TypeError` naming `where` and the first key whose value is not a string (never the value).
+ */
+export function checkEnvironment(env: unknown, where: string): Record<string, string> {
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) {
+    throw new TypeError(`${where}: "env" must be an object whose values are strings`)
+  }
+  for (const [key, value] of Object.entries(env)) {
+    if (typeof value !== 'string') {
+      throw new TypeError(`${where}: "env.${key}" must be a string, got ${typeof value}`)
+    }
+  }
+  return env as Record<string, string>
+}
+
+/**
  * The environment Lambda gives a container-image function, with this machine's `PATH` and
  * `TMPDIR`. Snap-start mode leaves out `AWS_LAMBDA_LOG_GROUP_NAME` and
  * `AWS_LAMBDA_LOG_STREAM_NAME`, as Lambda does. The caller's variables are applied last.

@@ -4,7 +4,7 @@ import { basename, dirname, extname, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
-import { lambdaEnvironment } from '../lambda-environment.js'
+import { checkEnvironment, lambdaEnvironment } from '../lambda-environment.js'
 import { INIT_BUDGET_MS, RESTORE_BUDGET_MS } from '../lifecycle.js'
 import { checkMilliseconds, MAX_TIMER_MS } from '../milliseconds.js'
 import { EXPORT_PATH } from '../runtime/export-path.js'
@@ -767,15 +767,7 @@ function settingsFrom(options: EmulatorOptions): Settings {
   }
   const milliseconds = (name: string, value: unknown, fallback: number): number =>
     value === undefined ? fallback : checkMilliseconds(value, 'startEmulator', name)
-  const env = options.env ?? {}
-  if (typeof env !== 'object' || env === null) {
-    throw new TypeError('startEmulator: "env" must be an object of strings')
-  }
-  for (const [key, value] of Object.entries(env)) {
-    if (typeof value !== 'string') {
-      throw new TypeError(`startEmulator: env.${key} must be a string`)
-    }
-  }
+  const env = checkEnvironment(options.env ?? {}, 'startEmulator')
   if (Object.hasOwn(env, 'AWS_LAMBDA_RUNTIME_API')) {
     throw new TypeError(
       'startEmulator: env.AWS_LAMBDA_RUNTIME_API cannot be set: the emulator gives the ' +

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, extname, join, resolve } from 'node:path'
-import { lambdaEnvironment } from '../lambda-environment.js'
+import { checkEnvironment, lambdaEnvironment } from '../lambda-environment.js'
 import { checkMilliseconds } from '../milliseconds.js'
 import { EXPORT_PATH } from '../runtime/export-path.js'
 import type { PhaseReport } from '../types.js'
@@ -328,13 +328,7 @@ function validate(options: BuildSnapshotOptions): void {
   if (own !== undefined) {
     throw new TypeError(`buildSnapshot: "execArgv" must not contain ${own}; it is set for you`)
   }
-  const env = options.env
-  if (env !== undefined && (typeof env !== 'object' || env === null || Array.isArray(env))) {
-    throw new TypeError('buildSnapshot: "env" must be an object of strings')
-  }
-  if (env !== undefined && Object.values(env).some((value) => typeof value !== 'string')) {
-    throw new TypeError('buildSnapshot: every value of "env" must be a string')
-  }
+  if (options.env !== undefined) checkEnvironment(options.env, 'buildSnapshot')
   if (options.onLog !== undefined && typeof options.onLog !== 'function') {
     throw new TypeError('buildSnapshot: "onLog" must be a function')
   }

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { checkEnvironment } from '../lambda-environment.js'
 import { checkMilliseconds } from '../milliseconds.js'
 import { SNAPSHOT_META, type SnapshotMeta, snapshotEnvironment } from './build.js'
 import { SnapshotAbortedError, SnapshotError, SnapshotMismatchError } from './errors.js'
@@ -272,13 +273,7 @@ function validate(options: RestoreSnapshotOptions): void {
   if (options.functionTimeoutMs !== undefined) {
     checkMilliseconds(options.functionTimeoutMs, 'restoreSnapshot', 'functionTimeoutMs')
   }
-  const env = options.env
-  if (env !== undefined && (typeof env !== 'object' || env === null || Array.isArray(env))) {
-    throw new TypeError('restoreSnapshot: "env" must be an object of strings')
-  }
-  if (env !== undefined && Object.values(env).some((value) => typeof value !== 'string')) {
-    throw new TypeError('restoreSnapshot: every value of "env" must be a string')
-  }
+  if (options.env !== undefined) checkEnvironment(options.env, 'restoreSnapshot')
   if (options.coldStart !== undefined && typeof options.coldStart !== 'boolean') {
     throw new TypeError('restoreSnapshot: "coldStart" must be a boolean')
   }
