@@ -1,12 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { runCli } from './run-cli.js'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const bin = join(root, 'dist', 'emulator-cli.js')
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'snap-slow')
 
 /** The CLI's TMPDIR: the snapshot's files go there, and every process names them. */
@@ -20,28 +18,8 @@ afterEach(() => {
   rmSync(scratch, { recursive: true, force: true })
 })
 
-/** The bin, its stderr so far, and the pid a hook printed once it printed it. */
-function runCli(args: string[]) {
-  const child: ChildProcess = spawn(process.execPath, [bin, ...args], {
-    cwd: fixtures,
-    env: { PATH: process.env.PATH, TMPDIR: scratch },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stderr = ''
-  let found!: (pid: number) => void
-  const hookPid = new Promise<number>((resolve) => {
-    found = resolve
-  })
-  child.stderr!.on('data', (chunk) => {
-    stderr += chunk
-    const match = /running in (\d+)\n/.exec(stderr)
-    if (match !== null) found(Number(match[1]))
-  })
-  child.stdout!.resume()
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }))
-  })
-  return { child, hookPid, exited, stderr: () => stderr }
+function startCli(args: string[]) {
+  return runCli(args, { cwd: fixtures, env: { PATH: process.env.PATH, TMPDIR: scratch } })
 }
 
 /** Live processes whose command line names `text` (Linux `/proc`). */
@@ -69,8 +47,8 @@ describe('snapstart run --snapshot v8 interrupted by a signal sent to its pid on
     ['SIGTERM', 'the restore', 'after-waits.mjs', 143, 'restore'],
   ] as const)('%s during %s kills its processes, then exits', async (...test) => {
     const [signal, , file, status, stage] = test
-    const cli = runCli(['run', file, '--snapshot', 'v8', '--environments', '2'])
-    const pid = await cli.hookPid
+    const cli = startCli(['run', file, '--snapshot', 'v8', '--environments', '2'])
+    const pid = await cli.reportedPid
     expect(existsSync(`/proc/${pid}`)).toBe(true)
     expect(processesNaming(scratch)).toContain(pid)
 
