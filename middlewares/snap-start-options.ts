@@ -3,7 +3,7 @@ import { settingsFrom } from './secret-refresh/options.js'
 import type { SecretRefreshOptions, SecretSource } from './secret-refresh/types.js'
 
 /** The option keys of `snapStart()` and `withSnapStart()`. */
-export const SNAP_START_OPTIONS = [
+const SNAP_START_OPTIONS = [
   'metrics',
   'strict',
   'prime',

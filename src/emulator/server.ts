@@ -491,7 +491,7 @@ function forbidden(response: http.ServerResponse, message: string): void {
 }
 
 /** The error-type header as Lambda reads it: anything malformed is `Runtime.Unknown`. */
-export function validErrorType(header: string | string[] | undefined): string {
+function validErrorType(header: string | string[] | undefined): string {
   return typeof header === 'string' && VALID_ERROR_TYPE.test(header) ? header : 'Runtime.Unknown'
 }
 

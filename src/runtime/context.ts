@@ -7,7 +7,7 @@ import type { HandlerFunction } from './handler.js'
  * The deadline used when `Lambda-Runtime-Deadline-Ms` is missing or not a whole number of
  * milliseconds: this many milliseconds from the event's receipt, Lambda's longest timeout.
  */
-export const FALLBACK_TIMEOUT_MS = 900_000
+const FALLBACK_TIMEOUT_MS = 900_000
 
 const DEADLINE = /^\d{1,15}$/
 

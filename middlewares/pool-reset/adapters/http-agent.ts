@@ -31,11 +31,6 @@ function settled(socket: Socket): Promise<void> {
   })
 }
 
-/** Sockets an agent holds: in use and free. */
-export function heldSockets(agent: Agent): number {
-  return sockets(agent.sockets).length + sockets(agent.freeSockets).length
-}
-
 /**
  * Waits until no socket of `agents` carries a request, then destroys every socket and
  * resolves once each has closed, so the agents hold none. Sockets still carrying a request
