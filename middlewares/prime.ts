@@ -1,16 +1,15 @@
 import { describeValue, errorText } from '../src/describe.js'
-import { getInitializationType } from '../src/lifecycle.js'
 import { log } from '../src/log.js'
 import { registerResource } from '../src/registry.js'
 import {
-  type Completion,
   createInvocationContext,
   type FunctionInfo,
   invokeHandler,
 } from '../src/runtime/context.js'
 import type { HandlerFunction } from '../src/runtime/handler.js'
-import { shared } from '../src/state.js'
+import { type Primer, shared } from '../src/state.js'
 import type { PhaseContext } from '../src/types.js'
+import { type SnapStartContext, snapStartContext } from './snap-start-context.js'
 
 /**
  * The priority tier of priming: the lowest, so that before the snapshot it runs first, while
@@ -18,15 +17,12 @@ import type { PhaseContext } from '../src/types.js'
  */
 export const PRIME_PRIORITY = -1000
 
-/** Marks a context built for a priming invocation; `snapStart()` reads it. */
-export const PRIMING = Symbol.for('middy-snapstart.priming')
-
 /**
  * Whether `context` belongs to a priming invocation. Priming runs inside the before-snapshot
  * phase, so a middleware that waits for a running phase must not wait for this one.
  */
 export function isPriming(context: object): boolean {
-  return (context as { [PRIMING]?: true })[PRIMING] === true
+  return shared().primingContexts?.has(context) === true
 }
 
 /** Options of priming. */
@@ -70,10 +66,10 @@ export function primeHandler<H extends Function>(handler: H, options: PrimeOptio
       `primeHandler: the handler must be a function, got ${describeValue(handler)}`,
     )
   }
-  const { events, times, optional } = validatePrime(options, 'primeHandler')
+  const { payloads, times, optional } = validatePrime(options, 'primeHandler')
   if (primed.has(handler)) return handler
   primed.set(handler, options)
-  registerPriming(() => handler, events, times, optional)
+  registerPriming(() => handler, payloads, times, optional)
   return handler
 }
 
@@ -82,7 +78,7 @@ export function primeHandler<H extends Function>(handler: H, options: PrimeOptio
  * which sits inside the chain and cannot reach it otherwise.
  */
 export function registerRuntimePriming(options: PrimeOptions): void {
-  const { events, times, optional } = validatePrime(options, 'snapStart: "prime"')
+  const { payloads, times, optional } = validatePrime(options, 'snapStart: "prime"')
   if (primed.has(options)) return
   primed.set(options, options)
   registerPriming(
@@ -95,7 +91,7 @@ export function registerRuntimePriming(options: PrimeOptions): void {
           'primeHandler(handler, { events }) instead.',
       )
     },
-    events,
+    payloads,
     times,
     optional,
   )
@@ -103,7 +99,7 @@ export function registerRuntimePriming(options: PrimeOptions): void {
 
 function registerPriming(
   resolve: () => Function,
-  events: unknown[],
+  payloads: string[],
   times: number,
   optional: boolean,
 ): void {
@@ -112,59 +108,91 @@ function registerPriming(
     priority: PRIME_PRIORITY,
     async beforeSnapshot(phase: PhaseContext) {
       const handler = resolve()
-      let invocations = 0
-      for (let round = 1; round <= times; round++) {
-        for (const [index, event] of events.entries()) {
-          try {
-            const number = ++invocations
-            await invokeHandler(handler as HandlerFunction, structuredClone(event), (complete) =>
-              primingContext(phase, number, complete),
-            )
-          } catch (cause) {
-            const error = new SnapStartPrimingError(index, round, times, cause)
-            if (!optional) throw error
-            log('warn', error.message, { type: 'snapstart.priming', event: index, round })
-          }
-        }
+      try {
+        return { invocations: await primeRounds(handler, phase, payloads, times, optional) }
+      } finally {
+        // The marks are read only as priming invocations start.
+        delete shared().primingContexts
       }
-      return { invocations }
     },
   })
 }
 
-/**
- * A context with every field of Lambda's `Context`, marked as priming: `snapStart.priming`
- * and `PRIMING`. Its deadline is the time left in the before-snapshot phase.
- */
-function primingContext(phase: PhaseContext, invocation: number, complete: Completion) {
+/** Sends every payload `times` rounds through `handler`; resolves to the invocation count. */
+async function primeRounds(
+  handler: Function,
+  phase: PhaseContext,
+  payloads: string[],
+  times: number,
+  optional: boolean,
+): Promise<number> {
+  // The runtime's own invocation path when a runtime hosts this phase, so that priming
+  // compiles the code real invocations run; this module's copy of it otherwise.
+  const primer = shared().primer ?? primeHere
+  const arn = primingArn()
+  let invocations = 0
+  for (let round = 1; round <= times; round++) {
+    for (const [index, payload] of payloads.entries()) {
+      try {
+        const number = ++invocations
+        await primer(handler, {
+          payload,
+          requestId: `prime-${process.pid}-${number}`,
+          deadlineMs: Date.now() + Math.floor(phase.remainingMs()),
+          invokedFunctionArn: arn,
+          prepare: preparePrimingContext,
+        })
+      } catch (cause) {
+        const error = new SnapStartPrimingError(index, round, times, cause)
+        if (!optional) throw error
+        log('warn', error.message, { type: 'snapstart.priming', event: index, round })
+      }
+    }
+  }
+  return invocations
+}
+
+/** Marks `context` as priming and gives it `snapStart`, as `snapStart()` would. */
+function preparePrimingContext(context: object): void {
+  const state = shared()
+  state.primingContexts ??= new WeakSet()
+  state.primingContexts.add(context)
+  ;(context as { snapStart?: SnapStartContext }).snapStart = snapStartContext(false, false, true)
+}
+
+function primingArn(): string {
   const env = process.env
-  const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? 'local'
   const region = env.AWS_REGION ?? 'us-east-1'
+  return `arn:aws:lambda:${region}:000000000000:function:${functionName()}`
+}
+
+function functionName(): string {
+  return process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local'
+}
+
+/**
+ * Priming without a runtime (tests, the snapshot entry): the event parsed from its JSON, a
+ * context with every field of Lambda's `Context` from the environment Lambda sets.
+ */
+const primeHere: Primer = (handler, call) => {
+  const env = process.env
+  const name = functionName()
   const info: FunctionInfo = {
-    functionName,
+    functionName: name,
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
     memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
-    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? `/aws/lambda/${functionName}`,
+    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? `/aws/lambda/${name}`,
     logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? 'snapstart-priming',
   }
-  const context = createInvocationContext(
-    info,
-    {
-      requestId: `prime-${process.pid}-${invocation}`,
-      // Lambda's getRemainingTimeInMillis() gives whole milliseconds.
-      deadlineMs: Date.now() + Math.floor(phase.remainingMs()),
-      invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${functionName}`,
-    },
-    complete,
-  )
-  return Object.assign(context, {
-    snapStart: Object.freeze({
-      initializationType: getInitializationType(),
-      restored: false,
-      firstInvocationAfterRestore: false,
-      priming: true,
-    }),
-    [PRIMING]: true as const,
+  const invocation = {
+    requestId: call.requestId,
+    deadlineMs: call.deadlineMs,
+    invokedFunctionArn: call.invokedFunctionArn,
+  }
+  return invokeHandler(handler as HandlerFunction, JSON.parse(call.payload), (complete) => {
+    const context = createInvocationContext(info, invocation, complete)
+    call.prepare(context)
+    return context
   })
 }
 
@@ -187,12 +215,21 @@ function validatePrime(options: PrimeOptions, where: string) {
   if (typeof optional !== 'boolean') {
     throw new TypeError(`${where}: "optional" must be a boolean`)
   }
-  for (const [index, event] of events.entries()) {
+  // Each event is sent as JSON, as Lambda sends a real one; its text is fixed here.
+  const payloads = events.map((event, index) => {
+    let payload: string | undefined
     try {
-      structuredClone(event)
-    } catch {
-      throw new TypeError(`${where}: event #${index} cannot be cloned; use plain JSON data`)
+      payload = JSON.stringify(event)
+    } catch (error) {
+      throw new TypeError(`${where}: event #${index} is not JSON data: ${errorText(error)}`)
     }
-  }
-  return { events, times, optional }
+    if (payload === undefined) {
+      throw new TypeError(
+        `${where}: event #${index} is not JSON data (its type is ${describeValue(event)}); ` +
+          'events reach a handler as JSON',
+      )
+    }
+    return payload
+  })
+  return { payloads, times, optional }
 }

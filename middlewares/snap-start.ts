@@ -1,37 +1,21 @@
-import {
-  configure,
-  getInitializationType,
-  getLastError,
-  getLastReport,
-  onPhaseEnd,
-  whenSettled,
-} from '../src/lifecycle.js'
+import { configure, getLastError, onPhaseEnd, whenSettled } from '../src/lifecycle.js'
 import { log, writeJsonLine } from '../src/log.js'
 import { shared } from '../src/state.js'
-import type { InitializationType, PhaseReport } from '../src/types.js'
+import type { PhaseReport } from '../src/types.js'
 import { type PoolResetOptions, registerPoolReset } from './pool-reset/pool-reset.js'
-import { PRIMING, type PrimeOptions, registerRuntimePriming } from './prime.js'
+import { isPriming, type PrimeOptions, registerRuntimePriming } from './prime.js'
 import type { RngReseedOptions } from './rng-reseed/rng-reseed.js'
 import { registerRngReseed } from './rng-reseed/rng-reseed.js'
 import { createStore, type Internal } from './secret-refresh/store.js'
 import type { SecretRefreshOptions } from './secret-refresh/types.js'
+import {
+  prepareFirstContextOnRestore,
+  type SnapStartContext,
+  snapStartContext,
+} from './snap-start-context.js'
 import { validateSnapStartOptions } from './snap-start-options.js'
 
-/** What `snapStart()` puts on `context.snapStart` for each invocation. */
-export interface SnapStartContext {
-  /** `AWS_LAMBDA_INITIALIZATION_TYPE`, or `on-demand` when unset. */
-  initializationType: InitializationType
-  /** True when this environment was restored from a snapshot. */
-  restored: boolean
-  /** True for the first invocation after the restore, false for every later one. */
-  firstInvocationAfterRestore: boolean
-  /** True while priming runs the handler before the snapshot: skip side effects. */
-  priming: boolean
-  /** The before-snapshot phase report, with per-hook timings, when the phase ran. */
-  beforeSnapshot?: PhaseReport
-  /** The after-restore phase report, with per-hook timings, when the phase ran. */
-  afterRestore?: PhaseReport
-}
+export type { SnapStartContext } from './snap-start-context.js'
 
 /** Options of `snapStart()`. */
 export interface SnapStartOptions {
@@ -88,7 +72,7 @@ export interface SnapStartMiddleware {
 
 /** The smallest shape of a middy request this middleware needs. */
 interface Request {
-  context: { snapStart?: SnapStartContext; [PRIMING]?: true } & object
+  context: { snapStart?: SnapStartContext } & object
   internal?: Record<string, unknown>
 }
 
@@ -121,6 +105,7 @@ export function snapStart(options: SnapStartOptions = {}): SnapStartMiddleware {
 const built = new WeakMap<object, SnapStartMiddleware>()
 
 function build(options: SnapStartOptions): SnapStartMiddleware {
+  prepareFirstContextOnRestore()
   if (options.strict !== undefined) configure({ strict: options.strict })
   if (options.metrics !== undefined) {
     replaceFromEnvironment('metrics')
@@ -194,42 +179,22 @@ function replaceFromEnvironment(option: 'metrics' | 'poolReset' | 'secrets' | 'r
  * for two property reads and a cached object.
  */
 function snapStartMiddlewareBefore(request: Request): Promise<void> | undefined {
-  // A priming invocation runs inside the before-snapshot phase and brings its own context.
-  if (request.context[PRIMING] === true) return undefined
   const state = shared()
+  // A priming invocation runs inside the before-snapshot phase and brings its own context.
+  // The set exists only while priming runs, so other invocations pay one property read.
+  if (state.primingContexts !== undefined && isPriming(request.context)) return undefined
   if (state.running !== undefined) return afterPhase(request)
   if (state.state === 'failed') throw getLastError()
 
   const first = state.firstInvocationPending
   if (first) state.firstInvocationPending = false
-  request.context.snapStart = contextFor(state.generation, state.restored, first)
+  request.context.snapStart = snapStartContext(state.restored, first, false)
   return undefined
 }
 
 async function afterPhase(request: Request): Promise<void> {
   await whenSettled()
   await snapStartMiddlewareBefore(request)
-}
-
-let cache: { generation: number; first: boolean; value: SnapStartContext } | undefined
-
-/** Builds the context object, cached until a phase ends or the state is reset. */
-function contextFor(generation: number, restored: boolean, first: boolean): SnapStartContext {
-  if (cache !== undefined && cache.generation === generation && cache.first === first) {
-    return cache.value
-  }
-  const before = getLastReport('beforeSnapshot')
-  const after = getLastReport('afterRestore')
-  const value: SnapStartContext = Object.freeze({
-    initializationType: getInitializationType(),
-    restored,
-    firstInvocationAfterRestore: first,
-    priming: false,
-    ...(before ? { beforeSnapshot: before } : {}),
-    ...(after ? { afterRestore: after } : {}),
-  })
-  cache = { generation, first, value }
-  return value
 }
 
 const metricsWriters = new Map<string, (report: PhaseReport) => void>()

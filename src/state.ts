@@ -27,6 +27,25 @@ export interface ResourceRecord {
 
 export type PhaseListener = (report: PhaseReport) => void
 
+/** One priming invocation, as the priming hook hands it to a `Primer`. */
+export interface PrimingCall {
+  /** The event, as the JSON text a real invocation's event arrives in. */
+  payload: string
+  requestId: string
+  /** When the priming invocation times out, in epoch milliseconds. */
+  deadlineMs: number
+  invokedFunctionArn: string
+  /** Marks the context as priming and gives it `snapStart`; call it once the context exists. */
+  prepare(context: object): void
+}
+
+/**
+ * Runs `handler` on one priming event through a host's own invocation path (the event
+ * parsed from JSON, the context built, the result serialized, as for a real invocation), so
+ * that priming compiles the code real invocations run. Resolves to the handler's result.
+ */
+export type Primer = (handler: Function, call: PrimingCall) => Promise<unknown>
+
 /** Something registered that can be taken back out of the registry. */
 export interface Unregister {
   unregister(): void
@@ -54,7 +73,7 @@ export interface FromEnvironment {
  * versioned by `schema`: a change to it must bump the number.
  */
 export interface SharedState {
-  readonly schema: 3
+  readonly schema: 4
   readonly version: string
   readonly versionsSeen: Set<string>
   seq: number
@@ -76,6 +95,14 @@ export interface SharedState {
   generation: number
   /** The function handler the runtime loaded, so priming can call it through its chain. */
   handler?: Function
+  /** Set by a runtime host while its before-snapshot phase runs: how priming calls a handler. */
+  primer?: Primer
+  /**
+   * The contexts of priming invocations. A set rather than a mark on the context, so a
+   * priming context has the same shape as a real one and the code primed on it stays fit
+   * for real invocations.
+   */
+  primingContexts?: WeakSet<object>
   /**
    * The after-restore budget given in code (`snapStart({ restoreBudgetMs })`), in
    * milliseconds. Runtimes read it after loading the handler; it wins over
@@ -110,7 +137,7 @@ export function strictFromEnvironment(env: NodeJS.ProcessEnv = process.env): boo
 
 function create(): SharedState {
   return {
-    schema: 3,
+    schema: 4,
     version: VERSION,
     versionsSeen: new Set([VERSION]),
     seq: 0,

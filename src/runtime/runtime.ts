@@ -1,15 +1,18 @@
 import { performance } from 'node:perf_hooks'
+import type { Context } from 'aws-lambda'
 import { SnapStartPhaseError } from '../errors.js'
 import { loadHostHandler, runHostAfterRestore } from '../host.js'
 import { getLastReport, INIT_BUDGET_MS, markReady, runBeforeSnapshot } from '../lifecycle.js'
 import { log } from '../log.js'
 import { VALID_ERROR_TYPE } from '../runtime-api.js'
+import { type Primer, shared } from '../state.js'
 import type { PhaseName, PhaseReport } from '../types.js'
 import { type ErrorBody, type NextInvocation, RuntimeApiClient } from './client.js'
 import {
   createInvocationContext,
   type FunctionInfo,
   functionInfo,
+  type InvocationInfo,
   invocationFromHeaders,
   invokeHandler,
 } from './context.js'
@@ -105,7 +108,7 @@ class Runtime {
     const handler = await this.init()
     const info = functionInfo(this.env)
     if (this.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'snap-start') {
-      await this.beforeSnapshot()
+      await this.beforeSnapshot(info)
       await this.warmUp(info)
       await this.restore()
       await this.afterRestore()
@@ -164,15 +167,20 @@ class Runtime {
     }
   }
 
-  private async beforeSnapshot(): Promise<void> {
+  private async beforeSnapshot(info: FunctionInfo): Promise<void> {
     this.stage = 'beforeSnapshot'
     // Whole milliseconds, rounded down so the budget never reaches past the init limit.
     const budgetMs = Math.max(1, Math.floor(INIT_BUDGET_MS - performance.now()))
+    const state = shared()
+    state.primer = primerFor(info)
     try {
       await this.reportPhase(await runBeforeSnapshot({ budgetMs }))
     } catch (error) {
       await this.reportPhase(phaseReportOf(error, 'beforeSnapshot'))
       await this.exitWith('init', error, 'Runtime.BeforeSnapshotError', BEFORE_SNAPSHOT_EXIT_CODE)
+    } finally {
+      // Priming runs in this phase only.
+      delete state.primer
     }
   }
 
@@ -221,31 +229,25 @@ class Runtime {
     }
   }
 
+  /**
+   * The invocation loop. One function, called before the first event arrives, so nothing
+   * of it is compiled during the first invocation after a restore.
+   */
   private async serve(handler: HandlerFunction, info: FunctionInfo): Promise<never> {
     this.stage = 'idle'
     for (;;) {
-      let next: NextInvocation
       try {
-        next = await this.client.nextInvocation()
+        const next = await this.client.nextInvocation()
+        this.current = next.requestId
+        this.stage = 'invoke'
+        await answer(this.client, handler, info, next)
       } catch (error) {
         logApiFailure(error)
         process.exit(1)
       }
-      await this.invoke(handler, info, next)
+      this.current = undefined
+      this.stage = 'idle'
     }
-  }
-
-  private async invoke(handler: HandlerFunction, info: FunctionInfo, next: NextInvocation) {
-    this.current = next.requestId
-    this.stage = 'invoke'
-    try {
-      await answer(this.client, handler, info, next)
-    } catch (error) {
-      logApiFailure(error)
-      process.exit(1)
-    }
-    this.current = undefined
-    this.stage = 'idle'
   }
 
   private async exitWith(
@@ -305,15 +307,8 @@ async function answer(
   let failure: unknown
   let failed = false
   try {
-    const event = parseEvent(next.body)
     const invocation = invocationFromHeaders(requestId, next.headers)
-    const result = await invokeHandler(
-      handler,
-      event,
-      (complete) => createInvocationContext(info, invocation, complete),
-      { waitForEmptyEventLoop: true },
-    )
-    body = serialize(result)
+    body = await callHandler(handler, info, invocation, next.body, undefined)
   } catch (error) {
     failed = true
     failure = error
@@ -338,9 +333,56 @@ async function answer(
   }
 }
 
-/** What the warm-up calls in place of the handler: async, as most handlers are. */
-async function warmUpHandler(): Promise<unknown> {
-  return { statusCode: 200, body: '' }
+/**
+ * The handler's part of an invocation, shared by real invocations and priming: parses the
+ * event, builds the context (`prepare` marks a priming one), calls the handler and
+ * serializes its result. Rejects with the handler's error, `MalformedEventError` or
+ * `ResponseSerializationError`.
+ */
+async function callHandler(
+  handler: HandlerFunction,
+  info: FunctionInfo,
+  invocation: InvocationInfo,
+  payload: string,
+  prepare: ((context: object) => void) | undefined,
+): Promise<string> {
+  const event = parseEvent(payload)
+  const result = await invokeHandler(
+    handler,
+    event,
+    (complete) => {
+      const context = createInvocationContext(info, invocation, complete)
+      prepare?.(context)
+      return context
+    },
+    // Priming runs inside init, whose event loop never empties.
+    { waitForEmptyEventLoop: prepare === undefined },
+  )
+  return serialize(result)
+}
+
+/** Priming through `callHandler`, so it compiles what real invocations run. */
+function primerFor(info: FunctionInfo): Primer {
+  return (handler, call) =>
+    callHandler(
+      handler as HandlerFunction,
+      info,
+      {
+        requestId: call.requestId,
+        deadlineMs: call.deadlineMs,
+        invokedFunctionArn: call.invokedFunctionArn,
+      },
+      call.payload,
+      call.prepare,
+    )
+}
+
+/**
+ * What the warm-up calls in place of the handler: async, as most handlers are, and reading
+ * the time left, as middy does on every invocation.
+ */
+async function warmUpHandler(_event: unknown, context: Context): Promise<unknown> {
+  return { statusCode: 200, body: String(context.getRemainingTimeInMillis()) }
 }
 
 /** Sets `_X_AMZN_TRACE_ID`, writing the environment (a `setenv` call) only on a change. */

@@ -76,6 +76,8 @@ describe.each([
       expect(typeof context[field]).toBe('string')
     }
     expect(context.callbackWaitsForEmptyEventLoop).toBe(true)
+    // Priming is marked outside the object, so it has the shape of a real context.
+    expect(Object.getOwnPropertySymbols(context)).toEqual([])
     expect(typeof handler).toBe('function')
   })
 
@@ -210,7 +212,13 @@ describe('priming failures', () => {
     expect(() => primeHandler(handler, { events: [{}], rounds: 2 } as never)).toThrow(
       'primeHandler: unknown option "rounds"',
     )
-    expect(() => primeHandler(handler, { events: [() => {}] })).toThrow('event #0 cannot be cloned')
+    expect(() => primeHandler(handler, { events: [() => {}] })).toThrow(
+      'primeHandler: event #0 is not JSON data (its type is function); events reach a handler ' +
+        'as JSON',
+    )
+    expect(() => primeHandler(handler, { events: [{}, { id: 1n }] })).toThrow(
+      'primeHandler: event #1 is not JSON data: TypeError: Do not know how to serialize a BigInt',
+    )
     expect(() => snapStart({ prime: { events: 'x' } as never })).toThrow(
       'snapStart: "prime": "events" must be a non-empty array',
     )

@@ -45,6 +45,34 @@ describe('snapStart({ prime }) through the runtime and the emulator', () => {
     expect(kinds.slice(0, 4)).toEqual(['init', 'beforeSnapshot', 'beforeSnapshot:prime', 'frozen'])
   })
 
+  it("primes through the runtime's own invocation path: a real context and a JSON event", async () => {
+    const emu = await start({ handler: PRIME('shape.mjs') })
+
+    const result = await emu.invoke({ real: true })
+
+    expect(result.status).toBe('ok')
+    const [priming, real] = result.response as Record<string, unknown>[]
+    // The same fields, in the same order, with no mark of priming on the object itself.
+    expect(priming).toMatchObject({ priming: true, keys: real!.keys, symbols: 0 })
+    expect(real).toMatchObject({ priming: false, symbols: 0, event: { real: true } })
+    expect(real!.keys).toContain('snapStart')
+    for (const field of [
+      'functionName',
+      'functionVersion',
+      'memoryLimitInMB',
+      'logGroupName',
+      'logStreamName',
+    ]) {
+      expect(priming![field]).toBe(real![field])
+    }
+    expect(priming!.functionName).toBe('snapstart-function')
+    expect(priming!.invokedFunctionArn).toBe(
+      'arn:aws:lambda:us-east-1:000000000000:function:snapstart-function',
+    )
+    // Sent as JSON, as Lambda sends an event: a Date arrives as its string, undefined is gone.
+    expect(priming!.event).toEqual({ at: '1970-01-01T00:00:00.000Z' })
+  })
+
   it('fails the snapshot with Runtime.BeforeSnapshotError naming prime and the event', async () => {
     const failure = await start({ handler: PRIME('fails.mjs') }).catch((error: unknown) => error)
 
