@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda'
 import middy6 from 'middy6'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { poolReset } from '../../middlewares/pool-reset/index.js'
+import { isPriming } from '../../middlewares/prime.js'
 import { secretRefresh } from '../../middlewares/secret-refresh/index.js'
 import {
   getBeforeSnapshot,
@@ -17,6 +18,7 @@ import {
   snapStart,
 } from '../../src/index.js'
 import { provideHandler } from '../../src/lifecycle.js'
+import { shared } from '../../src/state.js'
 import { captureLogs } from './helpers.js'
 
 type Ctx = Context & { snapStart: SnapStartContext }
@@ -275,6 +277,40 @@ describe('ordering and the runtime handler', () => {
     await runBeforeSnapshot()
 
     expect(events).toEqual([{ warm: true }])
+  })
+
+  it('calls the handler through the primer a runtime provides, with its context', async () => {
+    const calls: { payload: string; requestId: string }[] = []
+    const seen: Ctx[] = []
+    shared().primer = async (handler, call) => {
+      calls.push({ payload: call.payload, requestId: call.requestId })
+      const context = { awsRequestId: call.requestId } as Ctx
+      call.prepare(context)
+      return (handler as (event: unknown, context: Ctx) => unknown)(
+        JSON.parse(call.payload),
+        context,
+      )
+    }
+    try {
+      primeHandler(
+        middy7(async (_event: unknown, context: Ctx) => {
+          seen.push(context)
+        }).use(snapStart()),
+        { events: [{ at: new Date(0) }], times: 2 },
+      )
+      await runBeforeSnapshot()
+    } finally {
+      delete shared().primer
+    }
+
+    expect(calls).toEqual([
+      { payload: '{"at":"1970-01-01T00:00:00.000Z"}', requestId: expect.stringMatching(/-1$/) },
+      { payload: '{"at":"1970-01-01T00:00:00.000Z"}', requestId: expect.stringMatching(/-2$/) },
+    ])
+    expect(seen.map((context) => context.snapStart.priming)).toEqual([true, true])
+    // The marks last only while priming runs: a context kept from it is not priming later.
+    expect(shared().primingContexts).toBeUndefined()
+    expect(isPriming(seen[0]!)).toBe(false)
   })
 
   it('snapStart({ prime }) without a runtime fails the phase, saying what to use', async () => {
