@@ -1,107 +1,36 @@
 #!/usr/bin/env node
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs'
-import type { Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { realpathSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { buildSnapshot, restoreSnapshot, SnapshotInitError } from '../snapshot/index.js'
-import type {
-  BuildSnapshotOptions,
-  BuiltSnapshot,
-  RestoreSnapshotOptions,
-  SnapshotInvocation,
-  SnapshotProcessFailure,
-} from '../snapshot/types.js'
 import type { PhaseReport } from '../types.js'
 import { VERSION } from '../version.js'
+import { nodeIo, parseCommand, type RunOptions, USAGE, UsageError } from './args.js'
+import { cleanups } from './cleanups.js'
 import {
-  type ArgsIo,
-  nodeIo,
-  parseCommand,
-  type RunOptions,
-  type SnapshotRunOptions,
-  USAGE,
-  UsageError,
-} from './args.js'
-import { type Emulator, startEmulator } from './emulator.js'
+  responseLine,
+  toFailure,
+  useColor,
+  writeDocument,
+  writeFailure,
+  writeLine,
+} from './cli-output.js'
+import type { CliDeps, EmulatorHandle, RunDocument } from './cli-types.js'
+import { startEmulator } from './emulator.js'
 import { EmulatorError } from './errors.js'
-import {
-  renderSnapshotTimeline,
-  renderTimeline,
-  type SnapshotEnvironmentReport,
-  type SnapshotTimeline,
-} from './timeline.js'
-import type { EmulatorFailure, EmulatorOptions, InvocationResult, TimelineStep } from './types.js'
+import { runCommand, waitAtLeast } from './frozen-pause.js'
+import { reportSnapshot, runSnapshot } from './snapshot-run.js'
+import { renderTimeline } from './timeline.js'
+import type { EmulatorOptions, InvocationResult, TimelineStep } from './types.js'
 
-/** The part of a running emulator the CLI uses. */
-export type EmulatorHandle = Pick<
-  Emulator,
-  'beforeSnapshot' | 'afterRestore' | 'timeline' | 'pid' | 'restore' | 'invoke' | 'close'
->
-
-/** Starts an emulator; resolves once the runtime is frozen at the snapshot point. */
-export type StartEmulator = (options: EmulatorOptions) => Promise<EmulatorHandle>
-
-/** Where the CLI writes and what it starts; replaced in tests. */
-export interface CliDeps {
-  startEmulator: StartEmulator
-  stdout: { write(text: string): unknown }
-  stderr: { write(text: string): unknown; isTTY?: boolean }
-  env: NodeJS.ProcessEnv
-  io: ArgsIo
-  /** What `--snapshot v8` calls; default `buildSnapshot` and `restoreSnapshot`. */
-  snapshot?: SnapshotApi
-  /**
-   * Aborted when the run must stop (the bin aborts it on SIGINT and SIGTERM): it is passed
-   * to `startEmulator`, ends the frozen pause and stops the `--while-frozen` command; with
-   * `--snapshot v8` it is passed to `buildSnapshot` and `restoreSnapshot`.
-   */
-  signal?: AbortSignal
-}
-
-/** The snapshot functions the CLI calls; replaced in tests. */
-export interface SnapshotApi {
-  buildSnapshot: typeof buildSnapshot
-  restoreSnapshot: typeof restoreSnapshot
-}
-
-/**
- * The JSON document `--json` prints for `--snapshot v8`: the build, each restored
- * environment (numbered from 1) and the cold start, as the timeline shows them.
- */
-export interface SnapshotRunDocument extends SnapshotTimeline {
-  handler: string
-  mode: 'snapshot-v8'
-  events: unknown[]
-  environments: SnapshotEnvironmentReport[]
-  outcome: RunDocument['outcome']
-}
-
-/** The JSON document `--json` prints. */
-export interface RunDocument {
-  handler: string
-  mode: 'snap-start' | 'on-demand'
-  events: unknown[]
-  responses: InvocationResult[]
-  reports: { beforeSnapshot?: PhaseReport; afterRestore?: PhaseReport }
-  timeline: TimelineStep[]
-  whileFrozen?: CommandResult
-  outcome: { status: 'ok' } | ({ status: 'failed' } & EmulatorFailure)
-}
-
-/** How the `--while-frozen` command ended. */
-export interface CommandResult {
-  command: string
-  exitCode: number | null
-  signal: string | null
-  durationMs: number
-}
-
-/** What an interrupted CLI must stop: the emulator and a running `--while-frozen` command. */
-const cleanups = new Set<() => unknown>()
+export type {
+  CliDeps,
+  CommandResult,
+  EmulatorHandle,
+  RunDocument,
+  SnapshotApi,
+  SnapshotRunDocument,
+  StartEmulator,
+} from './cli-types.js'
 
 /** Exit status for a run in which a phase or an invocation failed. */
 export const EXIT_FAILED = 1
@@ -226,7 +155,7 @@ async function drive(run: Run, options: RunOptions, deps: CliDeps): Promise<void
       }
     }
     run.document.responses.push(result)
-    if (!options.json) deps.stdout.write(`${JSON.stringify(responseLine(result))}\n`)
+    if (!options.json) writeLine(responseLine(result), deps)
     if (result.status === 'error' && run.document.outcome.status === 'ok') {
       run.document.outcome = {
         status: 'failed',
@@ -291,67 +220,6 @@ async function holdFrozen(run: Run, options: RunOptions, deps: CliDeps) {
   }
 }
 
-/**
- * Resolves once `ms` milliseconds have passed since `start` on the monotonic clock, or as
- * soon as `signal` is aborted.
- */
-async function waitAtLeast(ms: number, start: number, signal?: AbortSignal): Promise<void> {
-  // Timers round to whole milliseconds and may fire a fraction early: check, then top up.
-  for (let left = ms; left > 0 && signal?.aborted !== true; ) {
-    await sleep(Math.ceil(left), undefined, { signal }).catch(() => undefined)
-    left = start + ms - performance.now()
-  }
-}
-
-/**
- * Runs `command` through the shell in its own process group, so that stopping it reaches
- * whatever the shell started. Its output goes to stderr, never to the responses. Resolves
- * when the shell exits: a process it left running in the background may keep writing to
- * stderr, but neither holds the pause nor keeps the CLI from exiting.
- */
-function runCommand(
-  command: string,
-  pid: number | undefined,
-  deps: CliDeps,
-): Promise<CommandResult> {
-  const start = performance.now()
-  const env = { ...deps.env }
-  if (typeof pid === 'number') env.SNAPSTART_RUNTIME_PID = String(pid)
-  return new Promise((resolve) => {
-    const child: ChildProcess = spawn(command, {
-      shell: true,
-      cwd: deps.io.cwd,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    })
-    child.stdout?.on('data', (chunk: Buffer) => deps.stderr.write(chunk.toString()))
-    child.stderr?.on('data', (chunk: Buffer) => deps.stderr.write(chunk.toString()))
-    const done = (exitCode: number | null, signal: string | null) =>
-      resolve({ command, exitCode, signal, durationMs: performance.now() - start })
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    const kill = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM')
-      } catch {
-        // The whole group has already exited.
-      }
-      return exited
-    }
-    cleanups.add(kill)
-    deps.signal?.addEventListener('abort', kill, { once: true })
-    child.once('error', () => done(127, null))
-    child.once('exit', (code, signal) => {
-      cleanups.delete(kill)
-      deps.signal?.removeEventListener('abort', kill)
-      // The pipes may be held open by background processes: they must not keep the CLI
-      // alive. What the shell wrote before exiting is read in this turn of the event loop.
-      for (const pipe of [child.stdout, child.stderr]) (pipe as Socket | null)?.unref()
-      setImmediate(() => done(code, signal))
-    })
-  })
-}
-
 function emulatorOptions(options: RunOptions, deps: CliDeps): EmulatorOptions {
   const result: EmulatorOptions = {
     handler: options.handler,
@@ -366,29 +234,12 @@ function emulatorOptions(options: RunOptions, deps: CliDeps): EmulatorOptions {
   return result
 }
 
-/** What stdout shows for one invocation: the response, or Lambda's error payload. */
-function responseLine(result: InvocationResult): unknown {
-  return result.status === 'ok' ? (result.response ?? null) : result.error
-}
-
 function fail(run: Run, error: unknown): void {
   const failure = toFailure(error)
   run.document.outcome = { status: 'failed', ...failure }
   const { report, timeline } = error as { report?: unknown; timeline?: unknown }
   if (isPhaseReport(report)) run.document.reports[report.phase] = report
   if (run.emulator === undefined && Array.isArray(timeline)) run.failedSteps = timeline
-}
-
-function toFailure(error: unknown): EmulatorFailure {
-  const value = (typeof error === 'object' && error !== null ? error : {}) as Partial<
-    EmulatorFailure & Error
-  >
-  const failure: EmulatorFailure = {
-    errorType: value.errorType ?? value.name ?? 'Error',
-    errorMessage: value.errorMessage ?? value.message ?? String(error),
-  }
-  if (value.exitCode !== undefined) failure.exitCode = value.exitCode
-  return failure
 }
 
 /** The emulator's steps, with the CLI's frozen pause put in when the emulator has none. */
@@ -407,251 +258,11 @@ function timelineOf(run: Run): TimelineStep[] {
 
 function report(document: RunDocument, options: RunOptions, deps: CliDeps): void {
   if (options.json) {
-    deps.stdout.write(`${JSON.stringify(document, null, 2)}\n`)
+    writeDocument(document, deps)
   } else {
-    const color = deps.stderr.isTTY === true && !deps.env.NO_COLOR
-    deps.stderr.write(renderTimeline(document.timeline, { color }))
+    deps.stderr.write(renderTimeline(document.timeline, { color: useColor(deps) }))
   }
-  const outcome = document.outcome
-  if (outcome.status === 'ok') return
-  const exit =
-    outcome.exitCode === undefined || outcome.exitCode === null
-      ? ''
-      : ` (runtime exited with code ${outcome.exitCode})`
-  deps.stderr.write(`snapstart: ${outcome.errorType}: ${outcome.errorMessage}${exit}\n`)
-}
-
-/** Lambda's limit for the restore and the after-restore hooks, in milliseconds. */
-const RESTORE_LIMIT_MS = 10_000
-
-/** The error type a restored (or cold-started) process's failure is reported with. */
-const FAILURE_TYPES: Record<SnapshotProcessFailure['kind'], string> = {
-  afterRestore: 'Runtime.AfterRestoreError',
-  timeout: 'Sandbox.Timedout',
-  init: 'Runtime.ExitError',
-  events: 'Runtime.ExitError',
-  crash: 'Runtime.ExitError',
-}
-
-/**
- * Builds a startup snapshot of the handler, restores it into the environments, and removes
- * the snapshot's directory whatever happened. Never rejects: a failure is the outcome.
- */
-async function runSnapshot(
-  options: RunOptions,
-  snapshot: SnapshotRunOptions,
-  deps: CliDeps,
-): Promise<SnapshotRunDocument> {
-  const api = deps.snapshot ?? { buildSnapshot, restoreSnapshot }
-  const document: SnapshotRunDocument = {
-    handler: options.handler,
-    mode: 'snapshot-v8',
-    events: options.events,
-    build: { status: 'failed', durationMs: 0 },
-    environments: [],
-    coldStart: undefined,
-    outcome: { status: 'ok' },
-  }
-  const outDir = mkdtempSync(join(tmpdir(), 'middy-snapstart-snapshot-'))
-  const dirs = new Set([outDir])
-  const removeDirs = () => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-  }
-  cleanups.add(removeDirs)
-  try {
-    const built = await buildStep(document, options, outDir, api, deps)
-    if (built === undefined) return document
-    dirs.add(built.outDir)
-
-    const result = await api.restoreSnapshot(built, restoreOptions(options, snapshot, deps))
-    const coldMs = result.coldStart?.firstInvocationMs
-    document.environments = result.environments.map(({ index, output, ...environment }) => {
-      const report: SnapshotEnvironmentReport = { environment: index + 1, ...environment }
-      const ms = environment.firstInvocationMs
-      if (ms !== undefined && coldMs !== undefined && coldMs > 0) report.coldRatio = ms / coldMs
-      return report
-    })
-    if (result.coldStart !== undefined) {
-      const { output, ...coldStart } = result.coldStart
-      document.coldStart = coldStart
-    }
-    document.outcome = snapshotOutcome(document)
-  } catch (error) {
-    document.outcome = { status: 'failed', ...snapshotFailure(error) }
-  } finally {
-    removeDirs()
-    cleanups.delete(removeDirs)
-  }
-  return document
-}
-
-/** Bundles and builds the snapshot; on failure, records it and resolves to `undefined`. */
-async function buildStep(
-  document: SnapshotRunDocument,
-  options: RunOptions,
-  outDir: string,
-  api: SnapshotApi,
-  deps: CliDeps,
-): Promise<BuiltSnapshot | undefined> {
-  const build: BuildSnapshotOptions = {
-    handler: options.handler,
-    cwd: deps.io.cwd,
-    env: { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(options.memoryMb ?? 128), ...options.env },
-    outDir,
-    onLog: (line) => deps.stderr.write(`[build] ${line}\n`),
-  }
-  if (deps.signal !== undefined) build.signal = deps.signal
-  if (options.export !== undefined) build.export = options.export
-  const start = performance.now()
-  try {
-    const built = await api.buildSnapshot(build)
-    document.build = {
-      status: 'ok',
-      export: built.export,
-      sizeBytes: built.sizeBytes,
-      bundleMs: built.bundleMs,
-      buildMs: built.buildMs,
-      initMs: built.initMs,
-      beforeSnapshot: built.beforeSnapshot,
-      nodeVersion: built.nodeVersion,
-    }
-    return built
-  } catch (error) {
-    document.build = { status: 'failed', durationMs: performance.now() - start }
-    if (error instanceof SnapshotInitError && error.report !== undefined) {
-      document.build.beforeSnapshot = error.report
-    }
-    document.outcome = { status: 'failed', ...snapshotFailure(error) }
-    return undefined
-  }
-}
-
-/**
- * Limitation: the snapshot processes do not time out one invocation at a time, so
- * `--timeout` limits each restored process as a whole (`RESTORE_LIMIT_MS` plus the timeout
- * for each event); the handler's `context.getRemainingTimeInMillis()` does follow it.
- */
-function restoreOptions(
-  options: RunOptions,
-  snapshot: SnapshotRunOptions,
-  deps: CliDeps,
-): RestoreSnapshotOptions {
-  const restore: RestoreSnapshotOptions = {
-    environments: snapshot.environments,
-    events: options.events,
-    onLog: (line, _stream, environment) => {
-      const source = environment === 'cold' ? 'cold start' : `environment ${environment + 1}`
-      deps.stderr.write(`[${source}] ${line}\n`)
-    },
-  }
-  if (deps.signal !== undefined) restore.signal = deps.signal
-  if (options.timeoutSeconds !== undefined) {
-    restore.timeoutMs = RESTORE_LIMIT_MS + options.timeoutSeconds * 1000 * options.events.length
-    restore.functionTimeoutMs = options.timeoutSeconds * 1000
-  }
-  return restore
-}
-
-/**
- * The run's outcome: the first environment that stopped, else the first invocation that
- * failed, else a failure of the cold start.
- */
-function snapshotOutcome(document: SnapshotRunDocument): RunDocument['outcome'] {
-  const count = document.environments.length
-  const stopped = document.environments.filter((environment) => environment.failure)
-  const first = stopped[0]
-  if (first?.failure !== undefined) {
-    const more = stopped.length > 1 ? ` (and ${stopped.length - 1} more)` : ''
-    return processFailure(first.failure, `environment ${first.environment} of ${count}`, more)
-  }
-  for (const environment of document.environments) {
-    const failed = environment.responses.find((response) => response.status === 'error')
-    if (failed !== undefined) {
-      return invocationFailure(failed, document, `in environment ${environment.environment}`)
-    }
-  }
-  const cold = document.coldStart
-  if (cold?.failure !== undefined) return processFailure(cold.failure, 'the cold start', '')
-  if (cold?.response?.status === 'error') {
-    return invocationFailure(cold.response, document, 'in the cold start')
-  }
-  return { status: 'ok' }
-}
-
-function processFailure(
-  failure: SnapshotProcessFailure,
-  where: string,
-  more: string,
-): RunDocument['outcome'] {
-  return {
-    status: 'failed',
-    errorType: FAILURE_TYPES[failure.kind],
-    errorMessage: `${where} stopped${more}: ${failure.message}`,
-    exitCode: failure.exitCode,
-  }
-}
-
-function invocationFailure(
-  invocation: SnapshotInvocation,
-  document: SnapshotRunDocument,
-  where: string,
-): RunDocument['outcome'] {
-  return {
-    status: 'failed',
-    errorType: invocation.error?.errorType ?? 'Runtime.Unknown',
-    errorMessage:
-      `invocation ${invocation.index + 1} of ${document.events.length} failed ${where}: ` +
-      (invocation.error?.errorMessage ?? 'no message'),
-  }
-}
-
-/** A thrown error as it is: its class name and message (snapshot errors say the fix). */
-function snapshotFailure(error: unknown): EmulatorFailure {
-  const { errorType, errorMessage } = toFailure(error)
-  return { errorType, errorMessage }
-}
-
-/**
- * Writes the responses to stdout (one line each, tagged with the environment when there
- * are several) and the timeline to stderr, or the whole document with `--json`, then the
- * failure, if any.
- */
-function reportSnapshot(document: SnapshotRunDocument, options: RunOptions, deps: CliDeps) {
-  if (options.json) {
-    deps.stdout.write(`${JSON.stringify(document, null, 2)}\n`)
-  } else {
-    const tagged = (options.snapshot?.environments ?? 1) > 1
-    for (const environment of document.environments) {
-      for (const invocation of environment.responses) {
-        const line = snapshotResponseLine(invocation, tagged ? environment.environment : undefined)
-        deps.stdout.write(`${JSON.stringify(line)}\n`)
-      }
-    }
-    const color = deps.stderr.isTTY === true && !deps.env.NO_COLOR
-    deps.stderr.write(renderSnapshotTimeline(document, { color }))
-  }
-  const outcome = document.outcome
-  if (outcome.status === 'ok') return
-  const exit =
-    outcome.exitCode === undefined || outcome.exitCode === null
-      ? ''
-      : ` (exited with code ${outcome.exitCode})`
-  deps.stderr.write(`snapstart: ${outcome.errorType}: ${outcome.errorMessage}${exit}\n`)
-}
-
-/**
- * One stdout line: the response (or Lambda's error payload) as it is, or, with several
- * environments, `{"environment":N,"response":...}` or `{"environment":N,"error":{...}}`.
- */
-function snapshotResponseLine(
-  invocation: SnapshotInvocation,
-  environment: number | undefined,
-): unknown {
-  const ok = invocation.status === 'ok'
-  if (environment === undefined) return ok ? (invocation.response ?? null) : invocation.error
-  return ok
-    ? { environment, response: invocation.response ?? null }
-    : { environment, error: invocation.error }
+  writeFailure(document.outcome, 'runtime exited', deps)
 }
 
 function isPhaseReport(value: unknown): value is PhaseReport {
