@@ -1,3 +1,4 @@
+import { OptionError } from '../src/errors.js'
 import { checkMilliseconds } from '../src/milliseconds.js'
 import { settingsFrom } from './secret-refresh/options.js'
 import type { SecretRefreshOptions, SecretSource } from './secret-refresh/types.js'
@@ -158,16 +159,12 @@ function validateSecrets(secrets: unknown, secretRefresh: unknown): void {
       secrets: secrets as Record<string, SecretSource>,
     })
   } catch (error) {
-    const message = (error as Error).message
-    const named = /^secretRefresh: secret "([^"]*)": (.*)$/s.exec(message)
-    if (named !== null) {
-      const field = /^"([^"]+)" (.*)$/s.exec(named[2]!)
-      if (field !== null) throw optionError(`secrets.${named[1]}.${field[1]}`, field[2]!)
-      throw optionError(`secrets.${named[1]}`, named[2]!.replace(/^unknown/, 'has unknown'))
-    }
-    const option = /^secretRefresh: "([^"]+)" (.*)$/s.exec(message)
-    if (option !== null) throw optionError(`secretRefresh.${option[1]}`, option[2]!)
-    throw new TypeError(message.replace(/^secretRefresh:/, 'snapStart:'), { cause: error })
+    if (!(error instanceof OptionError)) throw error
+    const { path, problem } = error
+    if (path.length === 0) throw new TypeError(`snapStart: ${problem}`, { cause: error })
+    // `secrets` is an option of snapStart() itself; the others sit under `secretRefresh`.
+    const full = path[0] === 'secrets' ? path : ['secretRefresh', ...path]
+    throw optionError(full.join('.'), problem)
   }
 }
 

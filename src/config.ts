@@ -1,4 +1,5 @@
 import { settingsFrom } from '../middlewares/secret-refresh/options.js'
+import { OptionError } from './errors.js'
 import { RESTORE_BUDGET_MS } from './lifecycle.js'
 import type { LogLevel } from './log.js'
 import { RuntimeError } from './runtime/errors.js'
@@ -250,14 +251,21 @@ function parseSecrets(raw: string): Record<string, EnvironmentSecretSource> {
   try {
     settingsFrom({ secrets })
   } catch (error) {
-    const message = (error as Error).message
-    throw fail(
-      message.replace(/^secretRefresh: (secret ("[^"]*"): )?/, (_, __, name) =>
-        name === undefined ? '' : `${name}: `,
-      ),
-    )
+    if (!(error instanceof OptionError)) throw error
+    throw fail(secretsProblem(error))
   }
   return secrets
+}
+
+/**
+ * What `settingsFrom` found wrong with `{ secrets }`, in this variable's words: `"<name>":
+ * <problem>` for a secret, `"<name>": "<field>" <problem>` for one of its fields.
+ */
+function secretsProblem({ path, problem }: OptionError): string {
+  const [option, name, field] = path
+  if (option === undefined) return problem
+  if (option !== 'secrets' || name === undefined) return `"${path.join('.')}" ${problem}`
+  return field === undefined ? `"${name}": ${problem}` : `"${name}": "${field}" ${problem}`
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

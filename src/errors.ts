@@ -76,3 +76,42 @@ export class SnapStartLateRegistrationError extends Error {
 export class SnapStartStateError extends Error {
   override name = 'SnapStartStateError'
 }
+
+/**
+ * An option holds a value its function cannot use. Its `message` is worded for the function
+ * that was called (`secretRefresh: secret "db": "timeoutMs" must be ...`); `path` and
+ * `problem` hold the same complaint in parts, for a caller that checked the option on behalf
+ * of its own options and words the complaint its own way (`snapStart: "secrets.db.timeoutMs"
+ * must be ...`). Its `name` stays `TypeError`, and `path` and `problem` are getters, not own
+ * properties, so it prints and compares like the `TypeError` it stands for. Internal: not
+ * exported from the package.
+ */
+export class OptionError extends TypeError {
+  readonly #path: readonly string[]
+  readonly #problem: string
+
+  /**
+   * @param message - the message, worded for the function that was called.
+   * @param path - see `path`.
+   * @param problem - see `problem`.
+   */
+  constructor(message: string, path: readonly string[], problem: string) {
+    super(message)
+    this.#path = Object.freeze([...path])
+    this.#problem = problem
+  }
+
+  /**
+   * The option's path from the top of the options, one key per segment: `['refresh']`,
+   * `['secrets', 'db', 'timeoutMs']`. Empty when `problem` says itself what it is about
+   * (`unknown option "cache"; known options: ...`).
+   */
+  get path(): readonly string[] {
+    return this.#path
+  }
+
+  /** What is wrong, worded to follow the quoted path: `must be a boolean`. */
+  get problem(): string {
+    return this.#problem
+  }
+}

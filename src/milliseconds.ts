@@ -5,6 +5,14 @@
  */
 export const MAX_TIMER_MS = 2_147_483_647
 
+/** What `checkMilliseconds` says of a value it rejects, after the option's quoted name. */
+export const NOT_MILLISECONDS = `must be a number of milliseconds from 1 to ${MAX_TIMER_MS}`
+
+/** Whether `value` is a millisecond option `checkMilliseconds` accepts. */
+export function isMilliseconds(value: unknown): value is number {
+  return typeof value === 'number' && value >= 1 && value <= MAX_TIMER_MS
+}
+
 /**
  * Checks a millisecond option at factory time: a finite number from 1 to `MAX_TIMER_MS`.
  * Returns it unchanged, or throws a `TypeError` that starts `<where>: "<option>"` and names
@@ -14,8 +22,6 @@ export const MAX_TIMER_MS = 2_147_483_647
  * @param option - the option's name (`drainTimeoutMs`).
  */
 export function checkMilliseconds(value: unknown, where: string, option: string): number {
-  if (typeof value === 'number' && value >= 1 && value <= MAX_TIMER_MS) return value
-  throw new TypeError(
-    `${where}: "${option}" must be a number of milliseconds from 1 to ${MAX_TIMER_MS}`,
-  )
+  if (isMilliseconds(value)) return value
+  throw new TypeError(`${where}: "${option}" ${NOT_MILLISECONDS}`)
 }

@@ -1,4 +1,5 @@
-import { checkMilliseconds } from '../../src/milliseconds.js'
+import { OptionError } from '../../src/errors.js'
+import { isMilliseconds, NOT_MILLISECONDS } from '../../src/milliseconds.js'
 import type { SourceKind } from './errors.js'
 import type { FetchContext, SecretRefreshOptions } from './types.js'
 
@@ -66,19 +67,22 @@ const RESERVED_NAMES = new Set([
   'snapStart',
 ])
 
-/** Validates `options` and applies the defaults. Throws a `TypeError` naming the problem. */
+/**
+ * Validates `options` and applies the defaults. Throws an `OptionError` (a `TypeError`)
+ * naming the problem; its `path` and `problem` let `snapStart()` and `SNAPSTART_SECRETS`
+ * word it their own way.
+ */
 export function settingsFrom(options: SecretRefreshOptions): Settings {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(
-      'secretRefresh: options must be an object such as ' +
+    throw generalError(
+      'options must be an object such as ' +
         "{ secrets: { apiKey: { source: 'ssm', name: '/app/api-key' } } }",
     )
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTION_SET.has(key)) {
-      throw new TypeError(
-        `secretRefresh: unknown option "${key}"; known options: ` +
-          `${KNOWN_OPTIONS.join(', ')}, awsClientOptions`,
+      throw generalError(
+        `unknown option "${key}"; known options: ${KNOWN_OPTIONS.join(', ')}, awsClientOptions`,
       )
     }
   }
@@ -86,25 +90,28 @@ export function settingsFrom(options: SecretRefreshOptions): Settings {
   const onError = options.onError ?? 'fail'
 
   if (typeof secrets !== 'object' || secrets === null || Array.isArray(secrets)) {
-    throw new TypeError('secretRefresh: "secrets" must be an object of named sources')
+    throw optionError(['secrets'], 'must be an object of named sources')
   }
   if (Object.keys(secrets).length === 0) {
-    throw new TypeError('secretRefresh: "secrets" is empty; name at least one source')
+    throw optionError(['secrets'], 'is empty; name at least one source')
   }
   if (refresh !== 'eager' && refresh !== 'lazy') {
-    throw new TypeError('secretRefresh: "refresh" must be "eager" or "lazy"')
+    throw optionError(['refresh'], 'must be "eager" or "lazy"')
   }
-  if (maxAgeMs !== undefined) checkMilliseconds(maxAgeMs, 'secretRefresh', 'maxAgeMs')
+  if (maxAgeMs !== undefined && !isMilliseconds(maxAgeMs)) {
+    throw optionError(['maxAgeMs'], NOT_MILLISECONDS)
+  }
   const clearOk =
     typeof clearMiddyCache === 'boolean' ||
     (Array.isArray(clearMiddyCache) && clearMiddyCache.every((fn) => typeof fn === 'function'))
   if (!clearOk) {
-    throw new TypeError(
-      'secretRefresh: "clearMiddyCache" must be true, false or an array of clearCache functions',
+    throw optionError(
+      ['clearMiddyCache'],
+      'must be true, false or an array of clearCache functions',
     )
   }
   if (onError !== 'fail' && onError !== 'keep-previous') {
-    throw new TypeError('secretRefresh: "onError" must be "fail" or "keep-previous"')
+    throw optionError(['onError'], 'must be "fail" or "keep-previous"')
   }
 
   const entries = Object.entries(secrets).map(([name, source]) =>
@@ -120,10 +127,9 @@ export function settingsFrom(options: SecretRefreshOptions): Settings {
 }
 
 function entryFrom(name: string, raw: unknown, keepPrevious: boolean): Entry {
-  const label = `secretRefresh: secret "${name}"`
-  if (name.trim() === '') throw new TypeError('secretRefresh: a secret has an empty name')
+  if (name.trim() === '') throw generalError('a secret has an empty name')
   if (RESERVED_NAMES.has(name)) {
-    throw new TypeError(`${label}: the name is a key of Lambda's context; choose another name`)
+    throw secretError(name, "the name is a key of Lambda's context; choose another name")
   }
   if (typeof raw === 'function') {
     return {
@@ -135,46 +141,47 @@ function entryFrom(name: string, raw: unknown, keepPrevious: boolean): Entry {
     }
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new TypeError(`${label}: expected a source object or an async function`)
+    throw secretError(name, 'expected a source object or an async function')
   }
   const source = raw as Record<string, unknown>
   const kind = source.source
   if (typeof kind !== 'string' || !KINDS.includes(kind as SourceKind)) {
     const given = typeof kind === 'string' ? `"${kind}"` : 'missing'
-    throw new TypeError(
-      `${label}: unknown source kind ${given}; expected source: ${KINDS.map(quote).join(', ')}`,
-    )
+    const text = `unknown source kind ${given}; expected source: ${KINDS.map(quote).join(', ')}`
+    throw secretError(name, text, `has ${text}`)
   }
   for (const key of Object.keys(source)) {
     if (!FIELDS[kind as SourceKind].includes(key)) {
-      throw new TypeError(`${label}: unknown field "${key}" for source "${kind}"`)
+      const text = `unknown field "${key}" for source "${kind}"`
+      throw secretError(name, text, `has ${text}`)
     }
   }
 
   const optional = source.optional ?? keepPrevious
-  if (typeof optional !== 'boolean') throw new TypeError(`${label}: "optional" must be a boolean`)
-  const timeoutMs = checkMilliseconds(source.timeoutMs ?? DEFAULT_TIMEOUT_MS, label, 'timeoutMs')
+  if (typeof optional !== 'boolean') throw fieldError(name, 'optional', 'must be a boolean')
+  const timeoutMs = source.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  if (!isMilliseconds(timeoutMs)) throw fieldError(name, 'timeoutMs', NOT_MILLISECONDS)
   for (const flag of ['json', 'decrypt']) {
     if (source[flag] !== undefined && typeof source[flag] !== 'boolean') {
-      throw new TypeError(`${label}: "${flag}" must be a boolean`)
+      throw fieldError(name, flag, 'must be a boolean')
     }
   }
   const common = { name, optional, timeoutMs }
 
   if (kind === 'secretsManager') {
-    const secretId = nonEmpty(source.secretId, label, 'secretId')
+    const secretId = nonEmpty(source.secretId, name, 'secretId')
     const versionStage =
       source.versionStage === undefined
         ? undefined
-        : nonEmpty(source.versionStage, label, 'versionStage')
+        : nonEmpty(source.versionStage, name, 'versionStage')
     return { ...common, kind, secretId, versionStage, json: source.json === true }
   }
   if (kind === 'ssm') {
-    const parameter = nonEmpty(source.name, label, 'name')
+    const parameter = nonEmpty(source.name, name, 'name')
     return { ...common, kind, parameter, decrypt: source.decrypt !== false, json: !!source.json }
   }
   if (typeof source.fetch !== 'function') {
-    throw new TypeError(`${label}: "fetch" must be a function`)
+    throw fieldError(name, 'fetch', 'must be a function')
   }
   return { ...common, kind: 'function', fetch: source.fetch as FunctionFetch }
 }
@@ -184,16 +191,14 @@ type FunctionFetch = Extract<Entry, { kind: 'function' }>['fetch']
 function clientOptionsFrom(raw: unknown): Settings['awsClientOptions'] {
   if (raw === undefined) return { secretsManager: {}, ssm: {} }
   if (!isObject(raw)) {
-    throw new TypeError('secretRefresh: "awsClientOptions" must be { secretsManager?, ssm? }')
+    throw optionError(['awsClientOptions'], 'must be { secretsManager?, ssm? }')
   }
   for (const key of Object.keys(raw)) {
     if (key !== 'secretsManager' && key !== 'ssm') {
-      throw new TypeError(
-        `secretRefresh: unknown key "${key}" in "awsClientOptions"; expected secretsManager, ssm`,
-      )
+      throw generalError(`unknown key "${key}" in "awsClientOptions"; expected secretsManager, ssm`)
     }
     if (!isObject(raw[key])) {
-      throw new TypeError(`secretRefresh: "awsClientOptions.${key}" must be an object`)
+      throw optionError(['awsClientOptions', key], 'must be an object')
     }
   }
   return {
@@ -202,11 +207,39 @@ function clientOptionsFrom(raw: unknown): Settings['awsClientOptions'] {
   }
 }
 
-function nonEmpty(value: unknown, label: string, field: string): string {
+function nonEmpty(value: unknown, name: string, field: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new TypeError(`${label}: "${field}" must be a non-empty string`)
+    throw fieldError(name, field, 'must be a non-empty string')
   }
   return value
+}
+
+/** A problem that names what it is about: `secretRefresh: <problem>`, with an empty path. */
+function generalError(problem: string): OptionError {
+  return new OptionError(`secretRefresh: ${problem}`, [], problem)
+}
+
+/** A problem with an option other than one secret: `secretRefresh: "<path>" <problem>`. */
+function optionError(path: readonly string[], problem: string): OptionError {
+  return new OptionError(`secretRefresh: "${path.join('.')}" ${problem}`, path, problem)
+}
+
+/**
+ * A problem with secret `name` as a whole: `secretRefresh: secret "<name>": <text>`. Pass
+ * `problem` where the complaint needs other words to follow the quoted path
+ * (`"secrets.db" has unknown field ...`).
+ */
+function secretError(name: string, text: string, problem = text): OptionError {
+  return new OptionError(`secretRefresh: secret "${name}": ${text}`, ['secrets', name], problem)
+}
+
+/** A problem with one field of secret `name`: `secretRefresh: secret "<name>": "<field>" ...`. */
+function fieldError(name: string, field: string, problem: string): OptionError {
+  return new OptionError(
+    `secretRefresh: secret "${name}": "${field}" ${problem}`,
+    ['secrets', name, field],
+    problem,
+  )
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

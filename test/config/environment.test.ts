@@ -181,6 +181,30 @@ describe('readEnvironmentConfig: every bad value is a Runtime.InvalidConfigurati
     expect(error.message).not.toContain('123456')
   })
 
+  it.each([
+    [
+      'a field of one secret',
+      '{"k":{"source":"ssm","name":"/a","timeoutMs":0.5}}',
+      'SNAPSTART_SECRETS: "k": "timeoutMs" must be a number of milliseconds from 1 to 2147483647',
+    ],
+    [
+      'one secret as a whole',
+      '{"snapStart":{"source":"ssm","name":"/a"}}',
+      `SNAPSTART_SECRETS: "snapStart": the name is a key of Lambda's context; choose another name`,
+    ],
+    [
+      'a problem that names no path',
+      '{" ":{"source":"ssm","name":"/a"}}',
+      'SNAPSTART_SECRETS: a secret has an empty name',
+    ],
+  ])('words what secretRefresh finds in SNAPSTART_SECRETS (%s) as its own', (_, raw, message) => {
+    const error = failure({ SNAPSTART_SECRETS: raw })
+    expect(error).toBeInstanceOf(InvalidConfigurationError)
+    expect(error.variable).toBe('SNAPSTART_SECRETS')
+    expect(error.message).toBe(message)
+    expect(error.cause).toBeUndefined()
+  })
+
   it('reports the first malformed variable in the documented order', () => {
     const error = failure({ SNAPSTART_SECRETS: '{', SNAPSTART_STRICT: 'no' })
     expect(error.variable).toBe('SNAPSTART_STRICT')

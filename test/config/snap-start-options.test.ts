@@ -41,6 +41,16 @@ function resource(name: string, calls: string[]) {
 
 const names = (hooks: readonly { name: string }[]) => hooks.map((hook) => hook.name)
 
+/** The error `run` throws. */
+function thrown(run: () => unknown): Error {
+  try {
+    run()
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected an error')
+}
+
 describe('snapStart(options): validation at factory time, naming the option path', () => {
   const pool = resource('db', [])
   it.each([
@@ -121,6 +131,51 @@ describe('snapStart(options): validation at factory time, naming the option path
     expect(() => snapStart(options as never)).toThrow(message)
     expect(getAfterRestore()).toEqual([])
     expect(getBeforeSnapshot()).toEqual([])
+  })
+
+  it.each([
+    [
+      { secrets: { apiKey: { source: 'ssm', name: '/a', decrypt: 'yes' } } },
+      'snapStart: "secrets.apiKey.decrypt" must be a boolean',
+    ],
+    [
+      { secrets: { apiKey: { source: 'secretsManager', secretId: 'a', versionStage: ' ' } } },
+      'snapStart: "secrets.apiKey.versionStage" must be a non-empty string',
+    ],
+    [
+      { secrets: { apiKey: { source: 'secretsManager', secretId: 'a', decrypt: true } } },
+      'snapStart: "secrets.apiKey" has unknown field "decrypt" for source "secretsManager"',
+    ],
+    [
+      { secrets: { a: async () => 1 }, secretRefresh: { onError: 'ignore' } },
+      'snapStart: "secretRefresh.onError" must be "fail" or "keep-previous"',
+    ],
+    [
+      { secrets: { a: async () => 1 }, secretRefresh: { awsClientOptions: { ssm: 1 } } },
+      'snapStart: "secretRefresh.awsClientOptions.ssm" must be an object',
+    ],
+  ])('words what secretRefresh finds in %j by its snapStart path', (options, message) => {
+    const error = thrown(() => snapStart(options as never))
+    expect(error).toBeInstanceOf(TypeError)
+    expect(error.name).toBe('TypeError')
+    expect(error.message).toBe(message)
+    expect(error.cause).toBeUndefined()
+    expect(getAfterRestore()).toEqual([])
+  })
+
+  it.each([
+    [
+      { secrets: { a: async () => 1 }, secretRefresh: { awsClientOptions: { s3: {} } } },
+      'unknown key "s3" in "awsClientOptions"; expected secretsManager, ssm',
+    ],
+    [{ secrets: { ' ': async () => 1 } }, 'a secret has an empty name'],
+  ])('keeps the secretRefresh error as the cause when it names no path: %j', (options, text) => {
+    const error = thrown(() => snapStart(options as never))
+    expect(error).toBeInstanceOf(TypeError)
+    expect(error.message).toBe(`snapStart: ${text}`)
+    expect(error.cause).toBeInstanceOf(TypeError)
+    expect((error.cause as Error).message).toBe(`secretRefresh: ${text}`)
+    expect(getAfterRestore()).toEqual([])
   })
 
   it('rejects a pool resource of an unknown kind when it registers, at factory time', () => {

@@ -6,6 +6,7 @@ import {
   SecretTimeoutError,
   secretRefresh,
 } from '../../middlewares/secret-refresh/index.js'
+import { OptionError } from '../../src/errors.js'
 import { getAfterRestore, runBeforeSnapshot, SnapStartPhaseError } from '../../src/index.js'
 import { watchUnhandled } from '../core/helpers.js'
 import { type Harness, lambdaContext, startHarness } from '../support/secrets-harness.js'
@@ -114,6 +115,68 @@ describe('bad options fail when the middleware is built, naming the entry', () =
     ],
   ])('rejects %j', (options, message) => {
     expect(() => secretRefresh(options as never)).toThrow(new TypeError(message))
+  })
+})
+
+describe('option errors carry the option path and the problem apart from the message', () => {
+  /** The error `secretRefresh(options)` throws. */
+  function thrown(options: unknown): OptionError {
+    try {
+      secretRefresh(options as never)
+    } catch (error) {
+      return error as OptionError
+    }
+    throw new Error('secretRefresh accepted bad options')
+  }
+
+  it.each([
+    [
+      'a field of one secret',
+      { secrets: { db: { source: 'ssm', name: '/db', decrypt: 'yes' } } },
+      'secretRefresh: secret "db": "decrypt" must be a boolean',
+      ['secrets', 'db', 'decrypt'],
+      'must be a boolean',
+    ],
+    [
+      'an unknown field of one secret',
+      { secrets: { db: { source: 'secretsManager', secretId: 'db', name: '/db' } } },
+      'secretRefresh: secret "db": unknown field "name" for source "secretsManager"',
+      ['secrets', 'db'],
+      'has unknown field "name" for source "secretsManager"',
+    ],
+    [
+      'a top-level option',
+      { secrets: { a: one }, refresh: 'never' },
+      'secretRefresh: "refresh" must be "eager" or "lazy"',
+      ['refresh'],
+      'must be "eager" or "lazy"',
+    ],
+    [
+      'a nested option',
+      { secrets: { a: one }, awsClientOptions: { ssm: 'eu-west-1' } },
+      'secretRefresh: "awsClientOptions.ssm" must be an object',
+      ['awsClientOptions', 'ssm'],
+      'must be an object',
+    ],
+    [
+      'an unknown option',
+      { secrets: { a: one }, ttl: 5 },
+      'secretRefresh: unknown option "ttl"; known options: secrets, refresh, maxAgeMs, ' +
+        'clearMiddyCache, onError, awsClientOptions',
+      [],
+      'unknown option "ttl"; known options: secrets, refresh, maxAgeMs, clearMiddyCache, ' +
+        'onError, awsClientOptions',
+    ],
+  ])('%s', (_label, options, message, path, problem) => {
+    const error = thrown(options)
+    expect(error).toBeInstanceOf(TypeError)
+    expect(error).toBeInstanceOf(OptionError)
+    expect(error.name).toBe('TypeError')
+    expect(error.message).toBe(message)
+    expect(error.path).toEqual(path)
+    expect(error.problem).toBe(problem)
+    expect(Object.keys(error)).toEqual([])
+    expect(getAfterRestore()).toEqual([])
   })
 })
 
