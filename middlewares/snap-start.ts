@@ -3,7 +3,7 @@ import { log, writeJsonLine } from '../src/log.js'
 import { shared } from '../src/state.js'
 import type { PhaseReport } from '../src/types.js'
 import { type PoolResetOptions, registerPoolReset } from './pool-reset/pool-reset.js'
-import { isPriming, type PrimeOptions, registerRuntimePriming } from './prime.js'
+import { type PrimeOptions, primingStep, registerRuntimePriming } from './prime.js'
 import type { RngReseedOptions } from './rng-reseed/rng-reseed.js'
 import { registerRngReseed } from './rng-reseed/rng-reseed.js'
 import { createStore, type Internal } from './secret-refresh/store.js'
@@ -126,13 +126,22 @@ function build(options: SnapStartOptions): SnapStartMiddleware {
     replaceFromEnvironment('rngReseed')
     if (options.rngReseed) registerRngReseed(options.rngReseed === true ? {} : options.rngReseed)
   }
-  if (store === undefined) return { before: snapStartMiddlewareBefore }
+  // Priming asked for by these options goes through this middleware only.
+  const own = options.prime
+  if (store === undefined) {
+    if (own === undefined) return { before: snapStartMiddlewareBefore }
+    return {
+      before: function snapStartPrimedBefore(request: Request) {
+        return snapStartMiddlewareBefore(request, own)
+      },
+    }
+  }
 
   const secrets = store
   return {
     // The wait for a running phase is snapStart's own, which lets a priming call through.
     before: function snapStartWithSecretsBefore(request: Request) {
-      const waiting = snapStartMiddlewareBefore(request)
+      const waiting = snapStartMiddlewareBefore(request, own)
       if (waiting === undefined) return assignSecrets(secrets, request)
       return waiting.then(() => assignSecrets(secrets, request))
     },
@@ -178,23 +187,49 @@ function replaceFromEnvironment(option: 'metrics' | 'poolReset' | 'secrets' | 'r
  * Synchronous on the common path (nothing running, nothing failed), so an invocation pays
  * for two property reads and a cached object.
  */
-function snapStartMiddlewareBefore(request: Request): Promise<void> | undefined {
+function snapStartMiddlewareBefore(request: Request, own?: object): Promise<void> | undefined {
   const state = shared()
-  // A priming invocation runs inside the before-snapshot phase and brings its own context.
-  // The set exists only while priming runs, so other invocations pay one property read.
-  if (state.primingContexts !== undefined && isPriming(request.context)) return undefined
-  if (state.running !== undefined) return afterPhase(request)
+  // A priming invocation brings its own context.snapStart and never waits for the phase it
+  // runs in. One asked for by another snapStart({ prime }) stops here, before the handler.
+  if (state.primingContexts !== undefined) {
+    const step = primingStep(request.context, own)
+    if (step === 'stop') throw new SnapStartPrimingStopped()
+    if (step === 'continue') return undefined
+  }
+  if (state.running !== undefined) return afterPhase(request, own)
   if (state.state === 'failed') throw getLastError()
 
-  const first = state.firstInvocationPending
-  if (first) state.firstInvocationPending = false
+  let first = state.firstInvocationPending
+  if (first) {
+    state.firstInvocationPending = false
+    state.firstRequest = request
+  } else if (state.firstRequest !== undefined) {
+    // A second snapStart() in the same chain sees what the first one saw.
+    if (state.firstRequest === request) first = true
+    else state.firstRequest = undefined
+  }
   request.context.snapStart = snapStartContext(state.restored, first, false)
   return undefined
 }
 
-async function afterPhase(request: Request): Promise<void> {
+async function afterPhase(request: Request, own: object | undefined): Promise<void> {
   await whenSettled()
-  await snapStartMiddlewareBefore(request)
+  await snapStartMiddlewareBefore(request, own)
+}
+
+/**
+ * A priming event of one `snapStart({ prime })` reached the chain of another `snapStart()`:
+ * the runtime loaded another handler than the one that asked. Thrown before the handler.
+ */
+export class SnapStartPrimingStopped extends Error {
+  override name = 'SnapStartPrimingStopped'
+
+  constructor() {
+    super(
+      'This priming event belongs to the snapStart({ prime }) of another handler than the one ' +
+        'the runtime loaded; it was stopped before the handler',
+    )
+  }
 }
 
 const metricsWriters = new Map<string, (report: PhaseReport) => void>()

@@ -1,6 +1,6 @@
 import { describeValue } from '../src/describe.js'
 import { callAfter, type HandlerCallback } from './callback-handler.js'
-import { primeHandler } from './prime.js'
+import { primeWith } from './prime.js'
 import { type SnapStartOptions, snapStart } from './snap-start.js'
 import { validateSnapStartOptions } from './snap-start-options.js'
 
@@ -63,6 +63,6 @@ export function withSnapStart<H extends Function>(handler: H, options: SnapStart
       return handler(event, context)
     }
   }
-  if (prime !== undefined) primeHandler(wrapped, prime)
+  if (prime !== undefined) primeWith(wrapped, prime, 'withSnapStart: "prime"')
   return wrapped as H
 }

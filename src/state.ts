@@ -39,6 +39,16 @@ export interface PrimingCall {
   prepare(context: object): void
 }
 
+/** What priming records about one priming context. */
+export interface PrimingMark {
+  /** The `prime` options of the `snapStart()` that asked; none for `primeHandler`. */
+  readonly owner: object | undefined
+  /** A `snapStart()` built with `owner` let the invocation through. */
+  reached: boolean
+  /** Another `snapStart()` stopped the invocation: the handler is not `owner`'s chain. */
+  foreign: boolean
+}
+
 /**
  * Runs `handler` on one priming event through a host's own invocation path (the event
  * parsed from JSON, the context built, the result serialized, as for a real invocation), so
@@ -98,11 +108,16 @@ export interface SharedState {
   /** Set by a runtime host while its before-snapshot phase runs: how priming calls a handler. */
   primer?: Primer
   /**
-   * The contexts of priming invocations. A set rather than a mark on the context, so a
-   * priming context has the same shape as a real one and the code primed on it stays fit
-   * for real invocations.
+   * The contexts of priming invocations, kept for their whole life. A map rather than a mark
+   * on the context, so a priming context has the same shape as a real one and the code
+   * primed on it stays fit for real invocations.
    */
-  primingContexts?: WeakSet<object>
+  primingContexts?: WeakMap<object, PrimingMark>
+  /**
+   * The middy request that took `firstInvocationAfterRestore`, until the next invocation, so
+   * a second `snapStart()` in the same chain (or another copy's) sees the same answer.
+   */
+  firstRequest?: object
   /**
    * The after-restore budget given in code (`snapStart({ restoreBudgetMs })`), in
    * milliseconds. Runtimes read it after loading the handler; it wins over

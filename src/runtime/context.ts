@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { ClientContext, CognitoIdentity, Context } from 'aws-lambda'
 import { log } from '../log.js'
+import { ResponseSerializationError } from './errors.js'
 import type { HandlerFunction } from './handler.js'
 
 /**
@@ -167,6 +168,24 @@ export function invokeHandler<C extends Context>(
       settle(null, returned)
     }
   })
+}
+
+/**
+ * The handler's result as the JSON text a response carries: `null` for `undefined`. Throws
+ * `ResponseSerializationError` (`Runtime.SerializationError`) when `JSON.stringify` cannot
+ * write it (a `BigInt`, a cycle, a throwing `toJSON`).
+ */
+export function serializeResult(result: unknown): string {
+  let body: string | undefined
+  try {
+    body = JSON.stringify(result)
+  } catch (error) {
+    throw new ResponseSerializationError(
+      `Unable to serialize the handler's result to JSON: ${(error as Error).message}`,
+      error,
+    )
+  }
+  return body === undefined ? 'null' : body
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -15,13 +15,9 @@ import {
   type InvocationInfo,
   invocationFromHeaders,
   invokeHandler,
+  serializeResult,
 } from './context.js'
-import {
-  MalformedEventError,
-  ResponseSerializationError,
-  RuntimeApiError,
-  RuntimeError,
-} from './errors.js'
+import { MalformedEventError, RuntimeApiError, RuntimeError } from './errors.js'
 import { type HandlerFunction, loadHandler } from './handler.js'
 import type { ChannelReport } from './report-channel.js'
 import { installAwsLambdaGlobal, ResponseStreamingNotSupportedError } from './streaming.js'
@@ -358,7 +354,7 @@ async function callHandler(
     // Priming runs inside init, whose event loop never empties.
     { waitForEmptyEventLoop: prepare === undefined },
   )
-  return serialize(result)
+  return serializeResult(result)
 }
 
 /** Priming through `callHandler`, so it compiles what real invocations run. */
@@ -404,19 +400,6 @@ function parseEvent(body: string): unknown {
       error,
     )
   }
-}
-
-function serialize(result: unknown): string {
-  let body: string | undefined
-  try {
-    body = JSON.stringify(result)
-  } catch (error) {
-    throw new ResponseSerializationError(
-      `Unable to serialize the handler's result to JSON: ${(error as Error).message}`,
-      error,
-    )
-  }
-  return body === undefined ? 'null' : body
 }
 
 /** Lambda's error body: the error's own class name, its message and its stack lines. */

@@ -195,7 +195,7 @@ describe('withSnapStart(handler, options)', () => {
       'snapStart: "prime" must be an object',
     )
     expect(() => withSnapStart(async () => {}, { prime: { events: [] } })).toThrow(
-      'primeHandler: "events" must be a non-empty array of events',
+      'withSnapStart: "prime": "events" must be a non-empty array of events',
     )
   })
 })

@@ -16,6 +16,7 @@ import {
   SnapStartPhaseError,
   SnapStartPrimingError,
   snapStart,
+  withSnapStart,
 } from '../../src/index.js'
 import { provideHandler } from '../../src/lifecycle.js'
 import { shared } from '../../src/state.js'
@@ -214,13 +215,47 @@ describe('priming failures', () => {
     expect(() => primeHandler(handler, { events: [{}], rounds: 2 } as never)).toThrow(
       'primeHandler: unknown option "rounds"',
     )
+    const notJson = (problem: string) =>
+      `primeHandler: event #${problem}; events reach a handler as JSON: use plain objects, ` +
+      'arrays, strings, finite numbers, booleans and null'
     expect(() => primeHandler(handler, { events: [() => {}] })).toThrow(
-      'primeHandler: event #0 is not JSON data (its type is function); events reach a handler ' +
-        'as JSON',
+      notJson('0 is not JSON data: the event is a function'),
     )
     expect(() => primeHandler(handler, { events: [{}, { id: 1n }] })).toThrow(
-      'primeHandler: event #1 is not JSON data: TypeError: Do not know how to serialize a BigInt',
+      notJson('1 is not JSON data: .id is a bigint'),
     )
+    // What JSON.stringify would change without a word is refused too, with its path.
+    expect(() => primeHandler(handler, { events: [{ tags: new Map() }] })).toThrow(
+      notJson(
+        '0 is not JSON data: .tags is an instance of Map, which JSON writes as a plain object',
+      ),
+    )
+    expect(() => primeHandler(handler, { events: [{ items: [1, Number.NaN] }] })).toThrow(
+      notJson('0 is not JSON data: .items[1] is NaN, which JSON writes as null'),
+    )
+    expect(() => primeHandler(handler, { events: [{ items: [undefined] }] })).toThrow(
+      notJson('0 is not JSON data: .items[0] is undefined'),
+    )
+    const cycle: Record<string, unknown> = {}
+    cycle.self = cycle
+    expect(() => primeHandler(handler, { events: [cycle] })).toThrow(
+      notJson('0 is not JSON data: .self refers back to itself'),
+    )
+    // A hole in the array is an event too.
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the case under test
+    expect(() => primeHandler(handler, { events: [{}, , {}] })).toThrow(
+      notJson('1 is not JSON data: the event is undefined'),
+    )
+    expect(() => primeHandler(handler, { events: ['x'.repeat(6_291_455)] })).toThrow(
+      "primeHandler: event #0 is 6291457 bytes as JSON, over Lambda's limit of 6291456 bytes",
+    )
+    expect(() => primeHandler(handler, { events: [{}], times: 10_001 })).toThrow(
+      'primeHandler: "times" must be at most 10000',
+    )
+    // A Date and an undefined property are JSON data: the Date says its own JSON form.
+    expect(() =>
+      primeHandler(async () => {}, { events: [{ at: new Date(0), skip: undefined }] }),
+    ).not.toThrow()
     expect(() => snapStart({ prime: { events: 'x' } as never })).toThrow(
       'snapStart: "prime": "events" must be a non-empty array',
     )
@@ -308,9 +343,8 @@ describe('ordering and the runtime handler', () => {
       { payload: '{"at":"1970-01-01T00:00:00.000Z"}', requestId: expect.stringMatching(/-2$/) },
     ])
     expect(seen.map((context) => context.snapStart.priming)).toEqual([true, true])
-    // The marks last only while priming runs: a context kept from it is not priming later.
-    expect(shared().primingContexts).toBeUndefined()
-    expect(isPriming(seen[0]!)).toBe(false)
+    // A priming context stays one for its whole life, for work it leaves behind.
+    expect(isPriming(seen[0]!)).toBe(true)
   })
 
   it('snapStart({ prime }) without a runtime fails the phase, saying what to use', async () => {
@@ -318,6 +352,142 @@ describe('ordering and the runtime handler', () => {
 
     await expect(runBeforeSnapshot()).rejects.toThrow(
       'Outside the runtime, wrap the handler with primeHandler(handler, { events }) instead.',
+    )
+  })
+})
+
+describe('priming: what the review found', () => {
+  it('keeps work a priming invocation left behind from taking the first real invocation', async () => {
+    const leftBehind: { event: unknown; context: Ctx }[] = []
+    const seen: SnapStartContext[] = []
+    const chain = middy7(async (event: unknown, context: Ctx) => {
+      seen.push(context.snapStart)
+      if (context.snapStart.priming) leftBehind.push({ event, context })
+    }).use(snapStart())
+    primeHandler(chain, { events: [{}] })
+    await runBeforeSnapshot()
+    await runAfterRestore()
+
+    // A deferred flush runs the chain with the priming context, after the restore.
+    await chain(leftBehind[0]!.event, leftBehind[0]!.context)
+    await chain({}, realContext())
+
+    expect(seen.map((context) => [context.priming, context.firstInvocationAfterRestore])).toEqual([
+      [true, false],
+      [true, false],
+      [false, true],
+    ])
+  })
+
+  it('gives both snapStart() of one chain the first invocation after the restore', async () => {
+    const seen: boolean[] = []
+    const chain = middy7(async (_event: unknown, context: Ctx) => {
+      seen.push(context.snapStart.firstInvocationAfterRestore)
+    })
+      .use(snapStart({ metrics: false }))
+      .use(snapStart())
+    await runBeforeSnapshot()
+    await runAfterRestore()
+
+    await chain({}, realContext())
+    await chain({}, realContext())
+
+    expect(seen).toEqual([true, false])
+  })
+
+  it("sends a snapStart({ prime })'s events only through its own chain", async () => {
+    const calls: string[] = []
+    const getOrder = middy7(async (event: { id?: string }) => {
+      calls.push(`getOrder ${JSON.stringify(event)}`)
+    }).use(snapStart({ prime: { events: [{ id: 'warm' }] } }))
+    middy7(async (event: unknown) => {
+      calls.push(`createOrder ${JSON.stringify(event)}`)
+    }).use(snapStart({ prime: { events: [{ sku: 'warm' }], times: 3 } }))
+    provideHandler(getOrder)
+
+    const report = await runBeforeSnapshot()
+
+    expect(calls).toEqual(['getOrder {"id":"warm"}'])
+    expect(report.hooks.map((hook) => hook.details)).toEqual([
+      { invocations: 0 },
+      { invocations: 1 },
+    ])
+  })
+
+  it('stops at a chain whose snapStart() has no prime, and warns for a chain without one', async () => {
+    const calls: unknown[] = []
+    const plainChain = middy7(async (event: unknown) => {
+      calls.push(event)
+    }).use(snapStart())
+    middy7(async () => {}).use(snapStart({ prime: { events: [{ other: 1 }], times: 2 } }))
+    provideHandler(plainChain)
+    await runBeforeSnapshot()
+    expect(calls).toEqual([])
+
+    reset()
+    const bare = async (event: unknown) => {
+      calls.push(event)
+    }
+    middy7(async () => {}).use(snapStart({ prime: { events: [{ other: 2 }], times: 2 } }))
+    provideHandler(bare)
+    const report = await runBeforeSnapshot()
+
+    expect(calls).toEqual([{ other: 2 }])
+    expect(report.hooks[0]?.details).toEqual({ invocations: 1 })
+    expect(logs.lines().filter((line) => line.type === 'snapstart.priming')).toEqual([
+      expect.objectContaining({
+        level: 'WARN',
+        message: expect.stringContaining('whose chain has no snapStart(); the other events'),
+      }),
+    ])
+  })
+
+  it('serializes the result outside the runtime too, as the runtime does', async () => {
+    primeHandler(async () => ({ id: 1n }), { events: [{}] })
+
+    const failure = await runBeforeSnapshot().catch((error: unknown) => error)
+
+    expect(failure).toBeInstanceOf(SnapStartPhaseError)
+    expect((failure as Error).message).toBe(
+      'The before-snapshot hook "prime" failed: SnapStartPrimingError: Priming event #0 ' +
+        "(round 1 of 1) failed: Runtime.SerializationError: Unable to serialize the handler's " +
+        'result to JSON: Do not know how to serialize a BigInt',
+    )
+  })
+
+  it('sends no more events once the phase has been stopped', async () => {
+    const release: (() => void)[] = []
+    shared().primer = () => new Promise((resolve) => release.push(() => resolve(undefined)))
+    try {
+      primeHandler(async () => {}, { events: [{}], times: 5 })
+      const failure = await runBeforeSnapshot({ budgetMs: 20 }).catch((error: unknown) => error)
+      expect(failure).toBeInstanceOf(SnapStartPhaseError)
+      expect(release).toHaveLength(1)
+
+      release[0]!()
+      for (let tick = 0; tick < 20; tick++) await Promise.resolve()
+
+      expect(release).toHaveLength(1)
+    } finally {
+      delete shared().primer
+    }
+  })
+
+  it('names a thrown non-Error by its type, and withSnapStart by its own name', async () => {
+    primeHandler(
+      async () => {
+        throw 'secret value'
+      },
+      { events: [{}] },
+    )
+    const failure = await runBeforeSnapshot().catch((error: unknown) => error)
+    expect((failure as Error).message).toContain(
+      'Priming event #0 (round 1 of 1) failed: a thrown string, not an Error',
+    )
+    expect((failure as Error).message).not.toContain('secret value')
+
+    expect(() => withSnapStart(async () => {}, { prime: { events: [1n] } })).toThrow(
+      'withSnapStart: "prime": event #0 is not JSON data: the event is a bigint',
     )
   })
 })

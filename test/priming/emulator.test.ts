@@ -73,6 +73,30 @@ describe('snapStart({ prime }) through the runtime and the emulator', () => {
     expect(priming!.event).toEqual({ at: '1970-01-01T00:00:00.000Z' })
   })
 
+  it.each([
+    ['getOrder', { pathParameters: { id: '1' } }, [{ pathParameters: { id: 'warm' } }], [0, 1]],
+    [
+      'createOrder',
+      { body: '{"sku":"a"}' },
+      [{ body: '{"sku":"warm"}' }, { body: '{"sku":"warm"}' }],
+      [2, 0],
+    ],
+  ])(
+    'with two primed exports, sends only %s its own events',
+    async (name, event, primed, counts) => {
+      const emu = await start({ handler: PRIME('two-exports.mjs'), export: name })
+
+      const result = await emu.invoke(event)
+
+      expect(result.status).toBe('ok')
+      expect(result.response).toEqual(primed.map((sent) => ({ handler: name, event: sent })))
+      // Registration order: getOrder's snapStart() first; before the snapshot they run reversed.
+      expect(emu.beforeSnapshot?.hooks.map((hook) => hook.details)).toEqual(
+        counts.map((invocations) => ({ invocations })),
+      )
+    },
+  )
+
   it('fails the snapshot with Runtime.BeforeSnapshotError naming prime and the event', async () => {
     const failure = await start({ handler: PRIME('fails.mjs') }).catch((error: unknown) => error)
 
