@@ -79,7 +79,8 @@ export class SnapStartPrimingError extends Error {
   }
 }
 
-const primed = new WeakMap<object, unknown>()
+/** Each handler or options object primed, with `reset()`'s count then: primed once per reset. */
+const primed = new WeakMap<object, number>()
 
 /**
  * Runs `handler` with each of `options.events` before the snapshot (`times` rounds), so
@@ -98,8 +99,8 @@ export function primeWith<H extends Function>(handler: H, options: PrimeOptions,
     throw new TypeError(`${where}: the handler must be a function, got ${describeValue(handler)}`)
   }
   const { payloads, times, optional } = validatePrime(options, where)
-  if (primed.has(handler)) return handler
-  primed.set(handler, options)
+  if (primed.get(handler) === shared().resets) return handler
+  primed.set(handler, shared().resets)
   registerPriming({ resolve: () => handler, payloads, times, optional, owner: undefined })
   return handler
 }
@@ -112,8 +113,8 @@ export function primeWith<H extends Function>(handler: H, options: PrimeOptions,
  */
 export function registerRuntimePriming(options: PrimeOptions): void {
   const { payloads, times, optional } = validatePrime(options, 'snapStart: "prime"')
-  if (primed.has(options)) return
-  primed.set(options, options)
+  if (primed.get(options) === shared().resets) return
+  primed.set(options, shared().resets)
   registerPriming({
     resolve: () => {
       const handler = shared().handler

@@ -93,16 +93,20 @@ interface Request {
  * use it.
  */
 export function snapStart(options: SnapStartOptions = {}): SnapStartMiddleware {
+  const resets = shared().resets
   const known = built.get(options)
-  if (known !== undefined) return known
+  if (known !== undefined && known.resets === resets) return known.middleware
   validateSnapStartOptions(options)
   const middleware = build(options)
-  if (typeof options === 'object' && options !== null) built.set(options, middleware)
+  if (typeof options === 'object' && options !== null) built.set(options, { resets, middleware })
   return middleware
 }
 
-/** The middleware built for each options object, so building it again registers nothing. */
-const built = new WeakMap<object, SnapStartMiddleware>()
+/**
+ * The middleware built for each options object, so building it again registers nothing,
+ * until `reset()` empties the registry.
+ */
+const built = new WeakMap<object, { resets: number; middleware: SnapStartMiddleware }>()
 
 function build(options: SnapStartOptions): SnapStartMiddleware {
   prepareFirstContextOnRestore()

@@ -135,7 +135,10 @@ export function reset(): void {
   state.restoreBudgetMs = undefined
   state.fromEnvironment = undefined
   state.strict = strictFromEnvironment()
+  state.primingContexts = undefined
+  state.firstRequest = undefined
   state.generation++
+  state.resets++
 }
 
 /** Calls `listener` with each phase report as the phase ends. Returns the unsubscribe. */

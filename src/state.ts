@@ -103,6 +103,8 @@ export interface SharedState {
   restored: boolean
   /** Bumped whenever a phase ends or the state is reset, so readers can cache derived data. */
   generation: number
+  /** Bumped by `reset()`, so what was built and registered before it is built again. */
+  resets: number
   /** The function handler the runtime loaded, so priming can call it through its chain. */
   handler?: Function
   /** Set by a runtime host while its before-snapshot phase runs: how priming calls a handler. */
@@ -166,6 +168,7 @@ function create(): SharedState {
     firstInvocationPending: false,
     restored: false,
     generation: 0,
+    resets: 0,
   }
 }
 

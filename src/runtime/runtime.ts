@@ -125,6 +125,10 @@ class Runtime {
       errorType: body.errorType,
     })
     const stage = this.stage
+    // Outside an invocation, say what escaped and when: no hook's report names it.
+    const phase = PHASE_LABELS[stage]
+    if (phase !== undefined)
+      body.errorMessage = `${escaped(errorType)} ${phase}: ${body.errorMessage}`
     try {
       if (stage === 'invoke' && this.current !== undefined) {
         await this.client.postInvocationError(this.current, body, errorType)
@@ -400,6 +404,20 @@ function parseEvent(body: string): unknown {
       error,
     )
   }
+}
+
+/** How a failure that escaped every handler is placed in time, by the stage it ended. */
+const PHASE_LABELS: Partial<Record<Stage, string>> = {
+  init: 'during init',
+  beforeSnapshot: 'during the before-snapshot phase',
+  afterRestore: 'during the after-restore phase',
+}
+
+/** `Runtime.UncaughtException` as words: what escaped. */
+function escaped(errorType: string): string {
+  return errorType === 'Runtime.UnhandledPromiseRejection'
+    ? 'An unhandled promise rejection'
+    : 'An uncaught exception'
 }
 
 /** Lambda's error body: the error's own class name, its message and its stack lines. */

@@ -491,3 +491,26 @@ describe('priming: what the review found', () => {
     )
   })
 })
+
+describe('priming across reset()', () => {
+  it('primes again a handler and snapStart options built again after reset()', async () => {
+    const calls: string[] = []
+    const options = { prime: { events: [{}] } }
+    const direct = async () => {
+      calls.push('direct')
+    }
+    const build = () =>
+      middy7(async () => {
+        calls.push('chain')
+      }).use(snapStart(options))
+
+    for (let round = 0; round < 2; round++) {
+      reset()
+      primeHandler(direct, { events: [{}] })
+      provideHandler(build())
+      await runBeforeSnapshot()
+    }
+
+    expect(calls).toEqual(['chain', 'direct', 'chain', 'direct'])
+  })
+})

@@ -168,6 +168,29 @@ describe('phase failures', () => {
     expect(failure.timeline.map((step) => [step.kind, step.status])).toContainEqual(['init', 'ok'])
   })
 
+  it('says an unhandled rejection escaped during the before-snapshot phase, exit 64', async () => {
+    const failure = await captureStartError({
+      handler: fixture('rt-phase-failures', 'before-escapes.mjs'),
+    })
+    expect(failure).toMatchObject({
+      errorType: 'Runtime.BeforeSnapshotError',
+      errorMessage:
+        'An unhandled promise rejection during the before-snapshot phase: background flush failed',
+      exitCode: 64,
+    })
+  })
+
+  it('says an uncaught exception escaped during the after-restore phase, exit 65', async () => {
+    const emu = await start({ handler: fixture('rt-phase-failures', 'after-escapes.mjs') })
+    const failure = await emu.restore().catch((error: unknown) => error)
+    expect(failure).toMatchObject({
+      errorType: 'Runtime.AfterRestoreError',
+      errorMessage:
+        'An uncaught exception during the after-restore phase: background refresh failed',
+      exitCode: 65,
+    })
+  })
+
   it('reports a failing after-restore hook as Runtime.AfterRestoreError and exits 65', async () => {
     const emu = await start({ handler: fixture('rt-phase-failures', 'after-fails.mjs') })
     const failure = await emu.restore().catch((error: unknown) => error)
