@@ -1,8 +1,10 @@
 import { readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { MAX_TIMER_MS } from '../milliseconds.js'
 import { EXPORT_PATH } from '../runtime/export-path.js'
 import { MAX_ENVIRONMENTS } from '../snapshot/restore.js'
+import { handlerFileProblem } from './handler-file.js'
 
 /** What `snapstart run` was asked to do, after validation. */
 export interface RunOptions {
@@ -167,6 +169,8 @@ export function parseCommand(argv: readonly string[], io: ArgsIo = nodeIo()): Co
     }
     throw new UsageError(`handler file "${handler}" not found: check the path (from ${io.cwd})`)
   }
+  const problem = handlerFileProblem(handlerPath)
+  if (problem !== undefined) throw new UsageError(problem)
 
   const snapshot = parseSnapshot(values)
   const onDemand = values['on-demand'] === true
@@ -255,7 +259,14 @@ export function parseDuration(text: string): number {
   }
   const unit = match[2] ?? 'ms'
   const factor = unit === 'm' ? 60_000 : unit === 's' ? 1000 : 1
-  return Number(match[1]) * factor
+  const ms = Number(match[1]) * factor
+  if (ms > MAX_TIMER_MS) {
+    throw new UsageError(
+      `--frozen: "${text}" is too long; the pause can last at most ${MAX_TIMER_MS} ms ` +
+        '(about 24 days), such as 10m',
+    )
+  }
+  return ms
 }
 
 function parseStrict(argv: readonly string[]) {

@@ -16,6 +16,7 @@ import {
 } from '../snapshot/child-processes.js'
 import type { PhaseReport } from '../types.js'
 import { EmulatorError, EmulatorStateError } from './errors.js'
+import { handlerFileProblem } from './handler-file.js'
 import {
   type ApiCall,
   type InvocationOutcome,
@@ -786,6 +787,8 @@ function settingsFrom(options: EmulatorOptions): Settings {
 
   const handlerFile = resolve(options.cwd ?? process.cwd(), options.handler)
   const moduleName = basename(handlerFile, extname(handlerFile))
+  const problem = handlerFileProblem(handlerFile)
+  if (problem !== undefined) throw new TypeError(`startEmulator: ${problem}`)
   const snapStart = options.onDemand !== true
   const timeoutMs = timeoutSecondsFrom(options.timeoutSeconds) * 1000
   return {

@@ -20,6 +20,9 @@ export async function waitAtLeast(ms: number, start: number, signal?: AbortSigna
   }
 }
 
+/** How long a stopped `--while-frozen` command has to exit after SIGTERM before SIGKILL. */
+const COMMAND_GRACE_MS = 2_000
+
 /**
  * Runs `command` through the shell in its own process group, so that stopping it reaches
  * whatever the shell started. Its output goes to stderr, never to the responses. Resolves
@@ -47,13 +50,19 @@ export function runCommand(
     const done = (exitCode: number | null, signal: string | null) =>
       resolve({ command, exitCode, signal, durationMs: performance.now() - start })
     const exited = new Promise((resolve) => child.once('exit', resolve))
-    const kill = () => {
+    const signalGroup = (name: NodeJS.Signals) => {
       try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM')
+        if (child.pid !== undefined) process.kill(-child.pid, name)
       } catch {
         // The whole group has already exited.
       }
-      return exited
+    }
+    // SIGTERM first; a command that ignores it is killed after a grace period.
+    const kill = async () => {
+      signalGroup('SIGTERM')
+      const grace = setTimeout(() => signalGroup('SIGKILL'), COMMAND_GRACE_MS)
+      await exited
+      clearTimeout(grace)
     }
     cleanups.add(kill)
     deps.signal?.addEventListener('abort', kill, { once: true })

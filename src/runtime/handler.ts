@@ -25,6 +25,8 @@ export interface LoadedHandler {
 
 const JS_EXTENSIONS = ['.js', '.mjs', '.cjs']
 const TS_EXTENSIONS = ['.ts', '.mts', '.cts']
+/** The extensions a handler module may have, in the order the runtime tries them. */
+export const MODULE_EXTENSIONS: readonly string[] = [...JS_EXTENSIONS, ...TS_EXTENSIONS]
 
 /**
  * Loads the handler named by `spec` (`_HANDLER`: `path/module.export`, nested exports as
@@ -99,8 +101,12 @@ function isInside(root: string, target: string): boolean {
   return !rel.startsWith(`..${sep}`)
 }
 
-function findModuleFile(target: string): string | undefined {
-  for (const extension of [...JS_EXTENSIONS, ...TS_EXTENSIONS]) {
+/**
+ * The file the runtime loads for the module path `target` (no extension): the first of
+ * `MODULE_EXTENSIONS` that exists, or `undefined`.
+ */
+export function findModuleFile(target: string): string | undefined {
+  for (const extension of MODULE_EXTENSIONS) {
     const candidate = target + extension
     if (existsSync(candidate) && statSync(candidate).isFile()) return candidate
   }

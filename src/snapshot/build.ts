@@ -6,6 +6,7 @@ import { checkMilliseconds } from '../milliseconds.js'
 import { EXPORT_PATH } from '../runtime/export-path.js'
 import type { PhaseReport } from '../types.js'
 import { bundleHandler, sourceOfStack } from './bundle.js'
+import { forgetOnProcessExit, killOnProcessExit } from './child-processes.js'
 import {
   SnapshotAbortedError,
   SnapshotBuildError,
@@ -81,14 +82,20 @@ export async function buildSnapshot(options: BuildSnapshotOptions): Promise<Buil
   }
   throwIfAborted(options.signal)
 
+  const created = options.outDir === undefined
   const outDir = options.outDir ?? mkdtempSync(join(tmpdir(), 'middy-snapstart-snapshot-'))
   mkdirSync(outDir, { recursive: true })
+  // A directory this call created holds nothing useful until the build is done: removed
+  // after a failure, or when this process exits during the build.
+  const remove = () => rmSync(outDir, { recursive: true, force: true })
+  if (created) killOnProcessExit(remove)
   try {
     return await build({ handler, exportPath, execArgv, env, timeoutMs, outDir, cwd }, options)
   } catch (error) {
-    // A directory this call created holds nothing useful after a failure.
-    if (options.outDir === undefined) rmSync(outDir, { recursive: true, force: true })
+    if (created) remove()
     throw error
+  } finally {
+    forgetOnProcessExit(remove)
   }
 }
 

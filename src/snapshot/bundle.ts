@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
-import type { BuildFailure, Message } from 'esbuild'
+import type { BuildFailure, Message, Plugin } from 'esbuild'
 import { SnapshotBundleError, SnapshotEsmOnlyError } from './errors.js'
 import { REQUIRE_GUARD_KEY } from './protocol.js'
 
@@ -58,6 +58,7 @@ export async function bundleHandler(
       define: { __SNAPSTART_VERSION__: JSON.stringify(packageVersion(runtime)) },
       // import() of a built-in becomes a require: a snapshot has no dynamic-import callback.
       supported: { 'dynamic-import': false },
+      plugins: [optionalPeers()],
       logLevel: 'silent',
       write: true,
     })
@@ -70,6 +71,31 @@ export async function bundleHandler(
     throw new SnapshotEsmOnlyError('import.meta', where(importMeta), warnings.map(format))
   }
   return performance.now() - start
+}
+
+/**
+ * This package's optional peers, which it imports only when asked to (the AWS SDK clients
+ * for secrets). Where one is not installed, its import is left in the bundle as a
+ * `require` that fails only if it is reached, as it would outside a bundle.
+ */
+const OPTIONAL_PEERS = /^@aws-sdk\/client-(secrets-manager|ssm)$/
+
+function optionalPeers(): Plugin {
+  return {
+    name: 'middy-snapstart-optional-peers',
+    setup(build) {
+      build.onResolve({ filter: OPTIONAL_PEERS }, async (args) => {
+        if (args.pluginData === OPTIONAL_PEERS) return undefined
+        const found = await build.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: OPTIONAL_PEERS,
+        })
+        return found.errors.length === 0 ? found : { path: args.path, external: true }
+      })
+    },
+  }
 }
 
 async function loadEsbuild(): Promise<Esbuild> {

@@ -155,6 +155,11 @@ describe('parseCommand', () => {
       'option --frozen got a value starting with -; write it as --frozen=VALUE',
     ],
     [
+      ['run', 'handler.mjs', '--frozen', '40000m'],
+      '--frozen: "40000m" is too long; the pause can last at most 2147483647 ms (about 24 ' +
+        'days), such as 10m',
+    ],
+    [
       ['run', 'handler.mjs', '--frozen=-1s'],
       '--frozen: "-1s" is not a duration; use a number with ms, s or m, such as 500ms or 2s',
     ],

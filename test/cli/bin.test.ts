@@ -26,6 +26,10 @@ beforeAll(() => {
   // One byte over Lambda's 6 291 456-byte limit for a synchronous invocation payload.
   writeFileSync(join(dir, 'big.json'), JSON.stringify('x'.repeat(6_291_457 - 2)))
   mkdirSync(join(dir, 'adir'))
+  // Two modules named "orders": Lambda's runtime would load orders.js for both.
+  writeFileSync(join(dir, 'orders.js'), 'export const handler = async () => "orders.js"\n')
+  writeFileSync(join(dir, 'orders.mjs'), 'export const handler = async () => "orders.mjs"\n')
+  writeFileSync(join(dir, 'notes.txt'), 'export const handler = async () => "notes"\n')
   writeFileSync(
     join(dir, 'hooks.mjs'),
     [
@@ -108,6 +112,16 @@ describe('the snapstart bin', () => {
       ['run', 'adir'],
       '"adir" is a directory: pass the handler file inside it, for example ' +
         'snapstart run adir/index.mjs',
+    ],
+    [
+      ['run', 'orders.mjs'],
+      'orders.mjs is not the file that would run: Lambda names the module "orders" without its ' +
+        'extension, and orders.js next to it comes first (.js, .mjs, .cjs, .ts, .mts, .cts); ' +
+        'rename one of them',
+    ],
+    [
+      ['run', 'notes.txt'],
+      'the handler must be a .js, .mjs, .cjs, .ts, .mts, .cts file, got notes.txt',
     ],
   ])('exits 2 for %j with one line on stderr', async (args, message) => {
     expect(await snapstart(args)).toEqual({

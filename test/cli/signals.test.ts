@@ -31,3 +31,16 @@ describe('snapstart run interrupted by a signal sent to its pid only', () => {
     )
   })
 })
+
+describe('snapstart run interrupted during a --while-frozen command', () => {
+  it('kills a command that ignores SIGTERM after a grace period, then exits', async () => {
+    const command = "trap '' TERM INT; echo running in $$; sleep 300"
+    const cli = startCli(['run', 'echo.mjs', '--while-frozen', command])
+    const shell = await cli.reportedPid
+
+    cli.child.kill('SIGINT')
+
+    expect(await cli.exited).toEqual({ code: 130, signal: null })
+    expect(existsSync(`/proc/${shell}`)).toBe(false)
+  })
+})

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildSnapshot, restoreSnapshot, SnapshotAbortedError } from '../../src/snapshot/index.js'
 import { processState } from '../emulator/process-state.js'
@@ -91,10 +94,12 @@ describe('an AbortSignal stops the snapshot processes', () => {
 })
 
 describe('a script that exits while a snapshot build runs', () => {
-  it('leaves no build process: the exit listener kills it', async () => {
+  it('leaves no build process and no build folder: the exit listener removes both', async () => {
+    // The script's own temporary folder, so that nothing else writes in it.
+    const temp = mkdtempSync(join(tmpdir(), 'snapstart-exit-during-build-'))
     const script = spawn(process.execPath, [fixture('snap-slow/exit-during-build.mjs')], {
       cwd: fixture('snap-slow'),
-      env: { PATH: process.env.PATH },
+      env: { PATH: process.env.PATH, TMPDIR: temp },
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     let stdout = ''
@@ -107,5 +112,7 @@ describe('a script that exits while a snapshot build runs', () => {
     const pid = Number(/^build (\d+)$/m.exec(stdout)?.[1])
     expect(pid).toBeGreaterThan(0)
     expect(processState(pid)).not.toBe('alive')
+    expect(readdirSync(temp)).toEqual([])
+    rmSync(temp, { recursive: true, force: true })
   })
 })

@@ -59,6 +59,21 @@ describe('C14: live handles at build time', () => {
 })
 
 describe('C09: ids drawn after a restore into two environments', () => {
+  it('builds and restores with poolReset() of a custom resource built at init', async () => {
+    const built = await build({ handler: fixture('snap-pool-reset/custom.mjs') })
+
+    const result = await restoreSnapshot(built, { environments: 1, coldStart: false })
+
+    expect(built.beforeSnapshot.hooks.map((hook) => [hook.name, hook.status])).toEqual([
+      ['pool-reset:queue', 'ok'],
+    ])
+    expect(result.failed).toBe(0)
+    expect(result.environments[0]?.responses[0]).toMatchObject({
+      status: 'ok',
+      response: { opened: 1 },
+    })
+  })
+
   it('repeats crypto.randomUUID() ids in both environments without a reseed', async () => {
     const built = await build({ handler: fixture('snap-uuid/plain.mjs') })
 

@@ -13,9 +13,22 @@ function agentClass(): typeof Agent {
   return (process.getBuiltinModule('node:http') as typeof import('node:http')).Agent
 }
 
-/** A Node `http.Agent` or `https.Agent` (a subclass). */
+/**
+ * A Node `http.Agent` or `https.Agent` (a subclass). The shape is checked first, so a value
+ * that is no agent never loads `node:http`: a startup snapshot whose init checks a custom
+ * resource or a database pool must not hold it.
+ */
 export function isHttpAgent(value: object): value is Agent {
-  return value instanceof agentClass()
+  return looksLikeAgent(value) && value instanceof agentClass()
+}
+
+function looksLikeAgent(value: unknown): boolean {
+  const agent = value as Partial<Record<'getName' | 'sockets' | 'freeSockets', unknown>>
+  return (
+    typeof agent?.getName === 'function' &&
+    typeof agent.sockets === 'object' &&
+    typeof agent.freeSockets === 'object'
+  )
 }
 
 function sockets(lists: SocketLists | undefined): Socket[] {
@@ -111,7 +124,7 @@ function handlerAgents(client: AwsClient): Agent[] {
     | undefined
   const config = handler?.config
   return [config?.httpAgent, config?.httpsAgent].filter(
-    (agent): agent is Agent => agent instanceof agentClass(),
+    (agent): agent is Agent => typeof agent === 'object' && agent !== null && isHttpAgent(agent),
   )
 }
 
