@@ -1,3 +1,4 @@
+import { isMetricsNamespace, NAMESPACE_RULE } from '../src/config.js'
 import { OptionError } from '../src/errors.js'
 import { checkMilliseconds } from '../src/milliseconds.js'
 import { settingsFrom } from './secret-refresh/options.js'
@@ -69,12 +70,16 @@ export function validateSnapStartOptions(options: unknown): void {
 function validateMetrics(metrics: unknown): void {
   if (metrics === undefined || typeof metrics === 'boolean') return
   if (!isRecord(metrics)) {
-    throw optionError('metrics', 'must be true, false or { namespace: "NonEmptyString" }')
+    throw optionError('metrics', 'must be true, false or { namespace: "MyService" }')
+  }
+  for (const key of Object.keys(metrics)) {
+    if (key !== 'namespace') {
+      throw optionError(`metrics.${key}`, 'is not an option of metrics; expected namespace')
+    }
   }
   const { namespace } = metrics
-  const keysOk = Object.keys(metrics).every((key) => key === 'namespace')
-  if (!keysOk || (namespace !== undefined && (typeof namespace !== 'string' || namespace === ''))) {
-    throw optionError('metrics', 'must be true, false or { namespace: "NonEmptyString" }')
+  if (namespace !== undefined && !isMetricsNamespace(namespace)) {
+    throw optionError('metrics.namespace', `must be a CloudWatch namespace: ${NAMESPACE_RULE}`)
   }
 }
 

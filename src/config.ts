@@ -148,14 +148,21 @@ function parseBoolean(variable: string, raw: string): boolean {
   throw new InvalidConfigurationError(variable, `expected true or false, got "${raw}"`)
 }
 
+/** What a CloudWatch namespace of ours may be, in words, for error messages. */
+export const NAMESPACE_RULE = '1 to 255 of A-Z a-z 0-9 . - _ / # :, not starting with "AWS/"'
+
+/** Whether `value` is a CloudWatch namespace this package may write metrics under. */
+export function isMetricsNamespace(value: unknown): value is string {
+  return typeof value === 'string' && NAMESPACE.test(value) && !value.startsWith('AWS/')
+}
+
 function parseMetrics(raw: string): false | { namespace: string } {
   if (raw === 'false') return false
   if (raw === 'true') return { namespace: 'SnapStart' }
-  if (!NAMESPACE.test(raw) || raw.startsWith('AWS/')) {
+  if (!isMetricsNamespace(raw)) {
     throw new InvalidConfigurationError(
       'SNAPSTART_METRICS',
-      'expected true, false or a CloudWatch namespace (1 to 255 of A-Z a-z 0-9 . - _ / # :, ' +
-        `not starting with "AWS/"), got "${raw}"`,
+      `expected true, false or a CloudWatch namespace (${NAMESPACE_RULE}), got "${raw}"`,
     )
   }
   return { namespace: raw }

@@ -26,12 +26,19 @@ export class SecretTimeoutError extends SecretRefreshError {
   /** The time the fetch was allowed, in milliseconds. */
   readonly timeoutMs: number
 
-  constructor(entry: string, source: SourceKind, timeoutMs: number) {
+  /**
+   * `byPhase`: the limit was what was left of the phase's budget, less than the entry's
+   * own `timeoutMs`, so raising `timeoutMs` would not help.
+   */
+  constructor(entry: string, source: SourceKind, timeoutMs: number, byPhase = false) {
     super(
       entry,
       source,
       `secretRefresh: fetching "${entry}" (${source}) took longer than ${timeoutMs} ms. ` +
-        'Check that the endpoint is reachable, or raise timeoutMs.',
+        (byPhase
+          ? 'That was what was left of the phase budget: check that the endpoint is ' +
+            'reachable, or give the phase more time (restoreBudgetMs after a restore).'
+          : 'Check that the endpoint is reachable, or raise timeoutMs.'),
     )
     this.timeoutMs = timeoutMs
   }

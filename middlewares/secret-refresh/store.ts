@@ -267,7 +267,8 @@ class Store implements SecretStore, Internal {
       controller.signal.addEventListener('abort', onAbort, { once: true })
     })
     const timer = setTimeout(() => {
-      controller.abort(new SecretTimeoutError(entry.name, entry.kind, timeoutMs))
+      const byPhase = budget < entry.timeoutMs
+      controller.abort(new SecretTimeoutError(entry.name, entry.kind, timeoutMs, byPhase))
     }, timeoutMs)
     const work = fetchEntry(entry, this.#clients, controller.signal)
     work.catch(() => {})

@@ -308,15 +308,16 @@ function isMainModule(): boolean {
 }
 
 /**
- * On Ctrl-C or SIGTERM: abort the run (the runtime is killed and the server closed, the
- * command stopped; with `--snapshot v8`, the build or restored processes are killed), wait
- * for it to wind down, then exit 130 or 143. A second signal exits at once; the exit
- * listener still kills the runtime or the snapshot processes.
+ * On Ctrl-C, SIGTERM or SIGHUP (the terminal closed): abort the run (the runtime is killed
+ * and the server closed, the command stopped; with `--snapshot v8`, the build or restored
+ * processes are killed), wait for it to wind down, then exit 130, 143 or 129. A second
+ * signal exits at once; the exit listener still kills the runtime or the snapshot processes.
  */
 function stopOnSignals(): void {
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
+    ['SIGHUP', 129],
   ] as const) {
     process.on(signal, () => {
       if (interruption.signal.aborted) process.exit(code)

@@ -16,6 +16,7 @@ describe('snapstart run interrupted by a signal sent to its pid only', () => {
     ['SIGTERM', 'a before-snapshot hook', 'before-hangs.mjs', 143],
     ['SIGINT', 'init', 'init-hangs.mjs', 130],
     ['SIGINT', 'a before-snapshot hook', 'before-hangs.mjs', 130],
+    ['SIGHUP', 'a before-snapshot hook', 'before-hangs.mjs', 129],
   ] as const)('%s during %s stops the runtime, then exits', async (signal, _, file, status) => {
     const cli = startCli(['run', file])
     const pid = await cli.reportedPid

@@ -171,7 +171,16 @@ describe('snapStart() options and metrics', () => {
       'snapStart: unknown option "metric"; known options: metrics, strict, prime',
     )
     expect(() => snapStart({ metrics: 'yes' } as never)).toThrow('"metrics" must be true')
-    expect(() => snapStart({ metrics: { namespace: '' } })).toThrow('"metrics" must be true')
+    expect(() => snapStart({ metrics: { namespace: '' } })).toThrow(
+      'snapStart: "metrics.namespace" must be a CloudWatch namespace: 1 to 255 of A-Z a-z 0-9 ' +
+        '. - _ / # :, not starting with "AWS/"',
+    )
+    expect(() => snapStart({ metrics: { namespace: 'AWS/Lambda' } })).toThrow(
+      '"metrics.namespace" must be a CloudWatch namespace',
+    )
+    expect(() => snapStart({ metrics: { namespace: 'x', foo: 1 } as never })).toThrow(
+      'snapStart: "metrics.foo" is not an option of metrics; expected namespace',
+    )
     expect(() => snapStart({ strict: 1 } as never)).toThrow('"strict" must be a boolean')
     expect(() => snapStart(null as never)).toThrow('snapStart: options must be an object')
   })

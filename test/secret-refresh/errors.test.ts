@@ -7,7 +7,12 @@ import {
   secretRefresh,
 } from '../../middlewares/secret-refresh/index.js'
 import { OptionError } from '../../src/errors.js'
-import { getAfterRestore, runBeforeSnapshot, SnapStartPhaseError } from '../../src/index.js'
+import {
+  getAfterRestore,
+  runAfterRestore,
+  runBeforeSnapshot,
+  SnapStartPhaseError,
+} from '../../src/index.js'
 import { watchUnhandled } from '../core/helpers.js'
 import { type Harness, lambdaContext, startHarness } from '../support/secrets-harness.js'
 
@@ -197,6 +202,30 @@ describe('failed fetches name the entry and never hold the value', () => {
     expect(error.message).toBe(
       'secretRefresh: fetching "slow" (function) took longer than 50 ms. Check that the ' +
         'endpoint is reachable, or raise timeoutMs.',
+    )
+  })
+
+  it('a fetch cut short by the phase budget says so, not to raise timeoutMs', async () => {
+    let calls = 0
+    const handler = middy(async () => 'ok').use(
+      secretRefresh({
+        secrets: {
+          slow: {
+            source: 'function',
+            fetch: () => (++calls === 1 ? Promise.resolve('v1') : new Promise(() => {})),
+            timeoutMs: 60_000,
+          },
+        },
+      }),
+    )
+    await handler({}, lambdaContext())
+    await runBeforeSnapshot()
+
+    const failure = (await runAfterRestore({ budgetMs: 300 }).catch((e: unknown) => e)) as Error
+
+    expect(failure).toBeInstanceOf(SnapStartPhaseError)
+    expect((failure.cause as Error).message).toMatch(
+      /^secretRefresh: fetching "slow" \(function\) took longer than \d+ ms\. That was what was left of the phase budget: check that the endpoint is reachable, or give the phase more time \(restoreBudgetMs after a restore\)\.$/,
     )
   })
 
