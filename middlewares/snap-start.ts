@@ -189,7 +189,7 @@ function replaceFromEnvironment(option: 'metrics' | 'poolReset' | 'secrets' | 'r
 
 /**
  * Synchronous on the common path (nothing running, nothing failed), so an invocation pays
- * for two property reads and a cached object.
+ * for a few property reads and a cached object.
  */
 function snapStartMiddlewareBefore(request: Request, own?: object): Promise<void> | undefined {
   const state = shared()
