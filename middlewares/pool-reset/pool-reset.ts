@@ -7,6 +7,7 @@ import { shared } from '../../src/state.js'
 import type { PhaseContext, ResourceHandle } from '../../src/types.js'
 import { isPriming } from '../prime.js'
 import type { Adapter } from './adapter.js'
+import { customResourceProblem, looksLikeCustomResource } from './adapters/custom.js'
 import { DeadlinePassed, deadlineIn } from './deadline.js'
 import { PoolResetReopenError, shortName } from './errors.js'
 import { ACCEPTED, recognise } from './recognise.js'
@@ -114,17 +115,29 @@ export function registerPoolReset(options: PoolResetOptions): PoolReset {
         key,
       }))
 
-  const handles: ResourceHandle[] = []
+  // Every resource is checked before any is registered: a bad one registers nothing. The
+  // same object listed twice is one resource; two objects may not share a name.
+  const byName = new Map<string, { label: string; item: Managed }>()
   for (const entry of entries) {
     const item = manage(entry, prewarm, drainTimeoutMs)
-    handles.push(
-      registerPackageResource({
-        name: item.name,
-        beforeSnapshot: item.beforeSnapshot,
-        afterRestore: item.afterRestore,
-      }),
-    )
+    const other = byName.get(item.name)
+    if (other !== undefined && other.item !== item) {
+      throw new TypeError(
+        `poolReset: ${other.label} and ${entry.label} are both named ` +
+          `"${shortName(item.name)}"; give each resource its own name, as the phase reports ` +
+          'show them by name',
+      )
+    }
+    byName.set(item.name, { label: other?.label ?? entry.label, item })
   }
+  const items = [...byName.values()].map(({ item }) => item)
+  const handles: ResourceHandle[] = items.map((item) =>
+    registerPackageResource({
+      name: item.name,
+      beforeSnapshot: item.beforeSnapshot,
+      afterRestore: item.afterRestore,
+    }),
+  )
   return {
     names: handles.map((handle) => handle.name),
     unregister() {
@@ -155,6 +168,12 @@ function manage(
   }
 
   const adapter = recognise(value)
+  if (adapter === undefined && looksLikeCustomResource(value)) {
+    throw new TypeError(
+      `poolReset: ${label}.${customResourceProblem(value)}; a resource of your own is ` +
+        '{ name, close(), reopen?() }',
+    )
+  }
   if (adapter === undefined) {
     throw new TypeError(
       `poolReset: ${label} (${describeInstance(value)}) is not a resource this middleware knows; ` +

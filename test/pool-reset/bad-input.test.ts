@@ -53,6 +53,25 @@ describe('bad input, at build time', () => {
     )
   })
 
+  it('names the field a resource of your own gets wrong, and registers nothing', () => {
+    const shape = '; a resource of your own is { name, close(), reopen?() }'
+    expect(() => poolReset({ resources: [{ name: 'c', reopen() {} }] })).toThrow(
+      `poolReset: resources[0].close must be a function that closes every connection before the snapshot${shape}`,
+    )
+    expect(() => poolReset({ resources: [{ name: 'x', close() {}, reopen: 5 }] })).toThrow(
+      `poolReset: resources[0].reopen must be a function that opens again after the restore, or left out${shape}`,
+    )
+    expect(() => poolReset({ resources: { cache: { name: ' ', close() {} } } })).toThrow(
+      `poolReset: resources.cache.name must be a non-empty string: the name shown in phase reports${shape}`,
+    )
+    const resource = () => ({ name: 'a', close() {} })
+    expect(() => poolReset({ resources: [resource(), resource()] })).toThrow(
+      'poolReset: resources[0] and resources[1] are both named "a"; give each resource its own ' +
+        'name, as the phase reports show them by name',
+    )
+    expect(getBeforeSnapshot()).toEqual([])
+  })
+
   it('rejects a pool the user already ended', async () => {
     const pool = pgPool(PG_PORT)
     await pool.end()

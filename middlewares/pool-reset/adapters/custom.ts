@@ -22,13 +22,32 @@ export interface CustomResource {
 
 /** An object with a non-empty `name`, a `close()` and, if present, a `reopen()` function. */
 export function isCustomResource(value: object): value is CustomResource {
-  const resource = value as Partial<CustomResource>
-  return (
-    typeof resource.name === 'string' &&
-    resource.name.trim() !== '' &&
-    typeof resource.close === 'function' &&
-    (resource.reopen === undefined || typeof resource.reopen === 'function')
-  )
+  return customResourceProblem(value) === undefined
+}
+
+/**
+ * What keeps `value` from being a custom resource, as `<field> must be ...` (the field
+ * first, for a message that prefixes its path), or `undefined` when it is one.
+ */
+export function customResourceProblem(value: object): string | undefined {
+  const resource = value as Partial<Record<keyof CustomResource, unknown>>
+  if (typeof resource.name !== 'string' || resource.name.trim() === '') {
+    return 'name must be a non-empty string: the name shown in phase reports'
+  }
+  if (typeof resource.close !== 'function') {
+    return 'close must be a function that closes every connection before the snapshot'
+  }
+  if (resource.reopen !== undefined && typeof resource.reopen !== 'function') {
+    return 'reopen must be a function that opens again after the restore, or left out'
+  }
+  return undefined
+}
+
+/** Whether `value` is a plain object that names a custom resource's fields. */
+export function looksLikeCustomResource(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value)
+  if (prototype !== Object.prototype && prototype !== null) return false
+  return ['name', 'close', 'reopen'].some((key) => Object.hasOwn(value, key))
 }
 
 function count(value: unknown, fallback: number): number {
