@@ -8,6 +8,7 @@ import {
   serializeResult,
 } from '../src/runtime/context.js'
 import type { HandlerFunction } from '../src/runtime/handler.js'
+import { MAX_EVENT_BYTES } from '../src/runtime-api.js'
 import { type Primer, type PrimingMark, shared } from '../src/state.js'
 import type { PhaseContext } from '../src/types.js'
 import { type SnapStartContext, snapStartContext } from './snap-start-context.js'
@@ -20,9 +21,6 @@ export const PRIME_PRIORITY = -1000
 
 /** The most rounds `times` may ask for. */
 export const MAX_PRIME_TIMES = 10_000
-
-/** The largest priming event, as JSON: Lambda's 6 MB limit for a synchronous payload. */
-export const MAX_PRIME_EVENT_BYTES = 6_291_456
 
 /**
  * Whether `context` belongs to a priming invocation, for its whole life: a middleware that
@@ -316,9 +314,9 @@ function eventPayload(event: unknown, label: string): string {
     throw new TypeError(`${label} is not JSON data: ${errorText(error)}; ${JSON_HINT}`)
   }
   const bytes = Buffer.byteLength(payload)
-  if (bytes > MAX_PRIME_EVENT_BYTES) {
+  if (bytes > MAX_EVENT_BYTES) {
     throw new TypeError(
-      `${label} is ${bytes} bytes as JSON, over Lambda's limit of ${MAX_PRIME_EVENT_BYTES} ` +
+      `${label} is ${bytes} bytes as JSON, over Lambda's limit of ${MAX_EVENT_BYTES} ` +
         'bytes (6 MB) for an event',
     )
   }

@@ -1,6 +1,12 @@
 // Shared by the runtime client and the emulator's Runtime API server. The runtime may be
 // bundled into a startup snapshot, so this file uses nothing but the language itself.
 
+/**
+ * Lambda's limit for a synchronous invocation's event payload, in bytes (6 MB): what the
+ * emulator accepts as an event and priming as a priming event.
+ */
+export const MAX_EVENT_BYTES = 6_291_456
+
 /** The Runtime API's path prefix, as Lambda serves it: `/2018-06-01/runtime`. */
 export const RUNTIME_API_BASE = '/2018-06-01/runtime'
 

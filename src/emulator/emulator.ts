@@ -9,6 +9,7 @@ import { INIT_BUDGET_MS, RESTORE_BUDGET_MS } from '../lifecycle.js'
 import { checkMilliseconds, MAX_TIMER_MS } from '../milliseconds.js'
 import { EXPORT_PATH } from '../runtime/export-path.js'
 import type { ChannelReport } from '../runtime/report-channel.js'
+import { MAX_EVENT_BYTES } from '../runtime-api.js'
 import {
   describeAbortReason,
   forgetOnProcessExit,
@@ -20,7 +21,6 @@ import { handlerFileProblem } from './handler-file.js'
 import {
   type ApiCall,
   type InvocationOutcome,
-  MAX_EVENT_BYTES,
   type PendingInvocation,
   type ReportedError,
   RuntimeApiServer,

@@ -13,7 +13,8 @@ export function handlerFileProblem(handlerFile: string): string | undefined {
   if (!existsSync(handlerFile)) return undefined
   const extension = extname(handlerFile)
   if (!MODULE_EXTENSIONS.includes(extension)) {
-    return `the handler must be a ${MODULE_EXTENSIONS.join(', ')} file, got ${basename(handlerFile)}`
+    const name = basename(handlerFile)
+    return `the handler must be a ${MODULE_EXTENSIONS.join(', ')} file, got ${name}`
   }
   const moduleName = basename(handlerFile, extension)
   const loaded = findModuleFile(join(dirname(handlerFile), moduleName))

@@ -1,3 +1,4 @@
+export { MAX_EVENT_BYTES } from '../runtime-api.js'
 export {
   type Emulator,
   type ExitStatus,
@@ -6,5 +7,5 @@ export {
   startEmulator,
 } from './emulator.js'
 export { EmulatorError, EmulatorStateError } from './errors.js'
-export { type ApiCall, MAX_EVENT_BYTES, MAX_RESPONSE_BYTES } from './server.js'
+export { type ApiCall, MAX_RESPONSE_BYTES } from './server.js'
 export type * from './types.js'

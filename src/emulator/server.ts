@@ -6,8 +6,6 @@ import { ERROR_TYPE_HEADER, RUNTIME_API_BASE, VALID_ERROR_TYPE } from '../runtim
 
 /** Lambda's limit for a buffered response body, in bytes (6 MB). */
 export const MAX_RESPONSE_BYTES = 6_291_456
-/** Lambda's limit for a synchronous invocation's event payload, in bytes (6 MB). */
-export const MAX_EVENT_BYTES = 6_291_456
 
 const INVOCATION_PREFIX = `${RUNTIME_API_BASE}/invocation/`
 /** The error-type header's key in `request.headers`, which Node lowercases. */

@@ -127,8 +127,9 @@ class Runtime {
     const stage = this.stage
     // Outside an invocation, say what escaped and when: no hook's report names it.
     const phase = PHASE_LABELS[stage]
-    if (phase !== undefined)
+    if (phase !== undefined) {
       body.errorMessage = `${escaped(errorType)} ${phase}: ${body.errorMessage}`
+    }
     try {
       if (stage === 'invoke' && this.current !== undefined) {
         await this.client.postInvocationError(this.current, body, errorType)

@@ -357,7 +357,7 @@ describe('ordering and the runtime handler', () => {
 })
 
 describe('priming: what the review found', () => {
-  it('keeps work a priming invocation left behind from taking the first real invocation', async () => {
+  it('keeps work left behind by priming from taking the first real invocation', async () => {
     const leftBehind: { event: unknown; context: Ctx }[] = []
     const seen: SnapStartContext[] = []
     const chain = middy7(async (event: unknown, context: Ctx) => {
@@ -414,7 +414,7 @@ describe('priming: what the review found', () => {
     ])
   })
 
-  it('stops at a chain whose snapStart() has no prime, and warns for a chain without one', async () => {
+  it('stops at a snapStart() without prime, and warns for a chain without one', async () => {
     const calls: unknown[] = []
     const plainChain = middy7(async (event: unknown) => {
       calls.push(event)

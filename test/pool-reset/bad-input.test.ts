@@ -56,13 +56,16 @@ describe('bad input, at build time', () => {
   it('names the field a resource of your own gets wrong, and registers nothing', () => {
     const shape = '; a resource of your own is { name, close(), reopen?() }'
     expect(() => poolReset({ resources: [{ name: 'c', reopen() {} }] })).toThrow(
-      `poolReset: resources[0].close must be a function that closes every connection before the snapshot${shape}`,
+      'poolReset: resources[0].close must be a function that closes every connection before ' +
+        `the snapshot${shape}`,
     )
     expect(() => poolReset({ resources: [{ name: 'x', close() {}, reopen: 5 }] })).toThrow(
-      `poolReset: resources[0].reopen must be a function that opens again after the restore, or left out${shape}`,
+      'poolReset: resources[0].reopen must be a function that opens again after the restore, ' +
+        `or left out${shape}`,
     )
     expect(() => poolReset({ resources: { cache: { name: ' ', close() {} } } })).toThrow(
-      `poolReset: resources.cache.name must be a non-empty string: the name shown in phase reports${shape}`,
+      'poolReset: resources.cache.name must be a non-empty string: the name shown in phase ' +
+        `reports${shape}`,
     )
     const resource = () => ({ name: 'a', close() {} })
     expect(() => poolReset({ resources: [resource(), resource()] })).toThrow(

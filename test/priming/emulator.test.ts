@@ -45,7 +45,7 @@ describe('snapStart({ prime }) through the runtime and the emulator', () => {
     expect(kinds.slice(0, 4)).toEqual(['init', 'beforeSnapshot', 'beforeSnapshot:prime', 'frozen'])
   })
 
-  it("primes through the runtime's own invocation path: a real context and a JSON event", async () => {
+  it("primes through the runtime's invocation path: a real context, a JSON event", async () => {
     const emu = await start({ handler: PRIME('shape.mjs') })
 
     const result = await emu.invoke({ real: true })

@@ -224,8 +224,13 @@ describe('failed fetches name the entry and never hold the value', () => {
     const failure = (await runAfterRestore({ budgetMs: 300 }).catch((e: unknown) => e)) as Error
 
     expect(failure).toBeInstanceOf(SnapStartPhaseError)
-    expect((failure.cause as Error).message).toMatch(
-      /^secretRefresh: fetching "slow" \(function\) took longer than \d+ ms\. That was what was left of the phase budget: check that the endpoint is reachable, or give the phase more time \(restoreBudgetMs after a restore\)\.$/,
+    const message = (failure.cause as Error).message
+    expect(message).toMatch(
+      /^secretRefresh: fetching "slow" \(function\) took longer than \d+ ms\. /,
+    )
+    expect(message.replace(/^.* \d+ ms\. /, '')).toBe(
+      'That was what was left of the phase budget: check that the endpoint is reachable, or ' +
+        'give the phase more time (restoreBudgetMs after a restore).',
     )
   })
 
